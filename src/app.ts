@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import { registerAjvFormats, TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import type { Config } from './config/config.js';
+import { buildServices, type Infrastructure, type Services } from './container.js';
+import authRoutes from './modules/auth/auth.routes.js';
+import featureFlagRoutes from './modules/feature-flags/feature-flags.routes.js';
+import authenticate from './plugins/authenticate.js';
+import docs from './plugins/docs.js';
+import errorHandler from './plugins/error-handler.js';
+import health from './plugins/health.js';
+import metrics from './plugins/metrics.js';
+import rateLimit from './plugins/rate-limit.js';
+import securityHeaders from './plugins/security-headers.js';
+import { ProblemSchema } from './shared/schemas.js';
+
+registerAjvFormats();
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    services: Services;
+    config: Config;
+  }
+}
+
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
+
+/** Paths and body fields whose values never reach a log line. */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["idempotency-key"]',
+  '*.password',
+  '*.new_password',
+  '*.current_password',
+  '*.code',
+  '*.refresh_token',
+  '*.access_token',
+  '*.reset_token',
+  '*.otp',
+];
+
+/** The process logger: JSON lines, redacted, with the request id on every request line. */
+export function createLogger(config: Pick<Config, 'LOG_LEVEL'>): FastifyBaseLogger {
+  return pino({
+    level: config.LOG_LEVEL,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    base: { service: 'bima-api', pid: process.pid },
+  });
+}
+
+/**
+ * Builds the whole application: plugins in dependency order, then the module
+ * routes under /api/v1. No I/O happens here beyond what the given
+ * infrastructure does; server.ts and the tests decide what that is.
+ */
+export async function buildApp(config: Config, infra: Infrastructure) {
+  const app = Fastify({
+    loggerInstance: infra.log,
+    bodyLimit: 1_048_576,
+    trustProxy: config.trustedProxies.length ? [...config.trustedProxies] : false,
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  app.addSchema(ProblemSchema);
+
+  const services = buildServices(config, infra, (event, method, outcome) => app.metrics?.authOutcomes.inc({ event, method, outcome }));
+  app.decorate('services', services);
+  app.decorate('config', config);
+
+  await app.register(errorHandler);
+  await app.register(securityHeaders, { corsOrigins: config.corsOrigins });
+  await app.register(metrics, { poolStats: infra.database.poolStats });
+  await app.register(rateLimit, {
+    max: config.RATE_LIMIT_MAX,
+    authMax: config.AUTH_RATE_LIMIT_MAX,
+    windowS: config.RATE_LIMIT_WINDOW_S,
+    redis: infra.kv.redis,
+    onLimited: (scope) => app.metrics.rateLimitHits.inc({ scope }),
+  });
+  await app.register(docs, { enabled: config.DOCS_ENABLED });
+  await app.register(authenticate, { keys: infra.keys, settings: services.auth.tokenSettings, revocations: services.revocations, clock: infra.clock });
+  await app.register(health, { db: infra.database.db, kv: infra.kv });
+
+  app.get('/.well-known/jwks.json', {
+    config: { rateLimit: false },
+    schema: { tags: ['operations'], summary: 'Public keys that verify access tokens' },
+  }, async (_request, reply) => reply.header('cache-control', 'public, max-age=300').send(infra.keys.jwks));
+
+  await app.register(async (api) => {
+    await api.register(authRoutes, { services });
+    await api.register(featureFlagRoutes, { services });
+  }, { prefix: '/api/v1' });
+
+  return app;
+}
+
+export type App = FastifyInstance;

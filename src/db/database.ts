@@ -1,0 +1,68 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { Kysely, PGliteDialect, PostgresDialect, type LogEvent } from 'kysely';
+import pg from 'pg';
+import type { DB } from './types.js';
+
+export type DatabaseKind = 'postgres' | 'pglite';
+
+export interface Database {
+  db: Kysely<DB>;
+  kind: DatabaseKind;
+  /** Pool statistics for metrics; PGlite has one connection. */
+  poolStats(): { total: number; idle: number; waiting: number };
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  poolMax?: number;
+  onQuery?: (event: LogEvent) => void;
+}
+
+const INT8 = 20;
+const DATE = 1082;
+
+// Money and counts fit in 2^53 (sums assured are capped at 1e13 paise), so
+// int8 is parsed as a number; calendar dates stay 'YYYY-MM-DD' strings so no
+// time zone can shift them.
+pg.types.setTypeParser(INT8, (v) => Number(v));
+pg.types.setTypeParser(DATE, (v) => v);
+
+export function createDatabase(url: string, options: DatabaseOptions = {}): Database {
+  const log = options.onQuery;
+  if (url.startsWith('pglite://')) {
+    const location = url.slice('pglite://'.length);
+    const dataDir = location === 'memory' ? undefined : location;
+    if (dataDir) mkdirSync(dataDir, { recursive: true });
+    const client = new PGlite({
+      ...(dataDir ? { dataDir } : {}),
+      extensions: { pg_trgm },
+      parsers: { [INT8]: (v: string) => Number(v), [DATE]: (v: string) => v },
+    });
+    const db = new Kysely<DB>({ dialect: new PGliteDialect({ pglite: client }), log });
+    return {
+      db,
+      kind: 'pglite',
+      poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
+      close: () => db.destroy(),
+    };
+  }
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolMax ?? 10,
+    connectionTimeoutMillis: 3000,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: 15_000,
+    application_name: 'bima-api',
+  });
+  // An idle client losing its connection (database restart) must not crash the process.
+  pool.on('error', () => undefined);
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), log });
+  return {
+    db,
+    kind: 'postgres',
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    close: () => db.destroy(),
+  };
+}

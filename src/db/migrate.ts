@@ -1,0 +1,26 @@
+import type { Kysely } from 'kysely';
+import type { DB } from './types.js';
+import { Migrator, type Migration, type MigrationResultSet } from 'kysely/migration';
+import * as m0001 from './migrations/0001-foundation.js';
+import * as m0002 from './migrations/0002-directory.js';
+
+/**
+ * Migrations are listed here rather than read from a folder so the same list
+ * works from TypeScript sources and the compiled build. Never edit one that
+ * has landed; add the next number.
+ */
+export const migrations: Record<string, Migration> = {
+  '0001-foundation': m0001,
+  '0002-directory': m0002,
+};
+
+/**
+ * Applies pending migrations. On PostgreSQL, Kysely holds an advisory lock for
+ * the run, so instances starting together apply each migration once.
+ */
+export async function migrateToLatest(db: Kysely<DB>): Promise<MigrationResultSet> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const result = await migrator.migrateToLatest();
+  if (result.error) throw result.error;
+  return result;
+}

@@ -1,0 +1,96 @@
+import { hash, verify, type Algorithm } from '@node-rs/argon2';
+import { ZxcvbnFactory } from '@zxcvbn-ts/core';
+import * as zxcvbnCommon from '@zxcvbn-ts/language-common';
+import * as zxcvbnEn from '@zxcvbn-ts/language-en';
+import { AppError } from '../../shared/errors.js';
+
+/** OWASP's argon2id recommendation: m=19456 KiB, t=2, p=1. */
+// Algorithm.Argon2id is an ambient const enum, which verbatimModuleSyntax cannot read; 2 is its value.
+export const ARGON2_PARAMS = { algorithm: 2 as Algorithm, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+const PARAMS_TAG = `m=${ARGON2_PARAMS.memoryCost},t=${ARGON2_PARAMS.timeCost},p=${ARGON2_PARAMS.parallelism}`;
+
+/**
+ * Argon2 runs on libuv's thread pool; left unbounded, a login storm would fill
+ * that pool and the event loop's other work (DNS, file I/O) would queue behind
+ * it. So hashes run a few at a time, the rest wait in a bounded queue, and past
+ * the bound the caller gets 503 with Retry-After instead of an ever-longer wait.
+ */
+export class PasswordHasher {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+  private dummyHash: Promise<string> | undefined;
+
+  constructor(private readonly concurrency = 2, private readonly queueMax = 64) {}
+
+  async hash(password: string): Promise<string> {
+    return this.limit(() => hash(password, ARGON2_PARAMS));
+  }
+
+  /** Verifies; with no stored hash, verifies against a dummy so unknown users cost the same time. */
+  async verify(storedHash: string | null, password: string): Promise<boolean> {
+    const target = storedHash ?? (await this.getDummyHash());
+    const ok = await this.limit(() => verify(target, password).catch(() => false));
+    return ok && storedHash !== null;
+  }
+
+  needsRehash(storedHash: string): boolean {
+    return !storedHash.startsWith('$argon2id$') || !storedHash.includes(PARAMS_TAG);
+  }
+
+  get queueDepth(): number {
+    return this.waiting.length;
+  }
+
+  private getDummyHash(): Promise<string> {
+    this.dummyHash ??= hash('dummy-password-for-timing-equality', ARGON2_PARAMS);
+    return this.dummyHash;
+  }
+
+  private async limit<T>(task: () => Promise<T>): Promise<T> {
+    if (this.running >= this.concurrency) {
+      if (this.waiting.length >= this.queueMax) {
+        throw new AppError('SERVICE_UNAVAILABLE', 503, 'Too many sign-ins at once; try again in a moment.', { retryAfterS: 2 });
+      }
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else {
+      this.running++;
+    }
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
+  }
+}
+
+let estimator: ZxcvbnFactory | undefined;
+/** Built on first use: the dictionaries cost a few MB and some start-up time. */
+function getEstimator(): ZxcvbnFactory {
+  estimator ??= new ZxcvbnFactory({
+    graphs: zxcvbnCommon.adjacencyGraphs,
+    dictionary: { ...zxcvbnCommon.dictionary, ...zxcvbnEn.dictionary },
+    translations: zxcvbnEn.translations,
+  });
+  return estimator;
+}
+
+/**
+ * NIST 800-63B / ASVS 6.2: length 8..128, any characters, no composition rules,
+ * but refuse passwords an attacker would guess early: common-password lists,
+ * keyboard walks, and the user's own phone, name or email (score below 3).
+ */
+export async function checkPasswordStrength(password: string, userInputs: string[] = []): Promise<void> {
+  if ([...password].length < 8 || [...password].length > 128) {
+    throw new AppError('WEAK_PASSWORD', 422, 'Use 8 to 128 characters.', { errors: [{ path: '/password', message: 'must be 8 to 128 characters' }] });
+  }
+  const inputs = userInputs.flatMap((s) => [s, ...s.split(/[\s@.+]+/)]).filter((s) => s.length >= 3);
+  const result = await getEstimator().checkAsync(password, inputs);
+  if (result.score < 3) {
+    const hint = result.feedback.warning || 'It is too easy to guess.';
+    throw new AppError('WEAK_PASSWORD', 422, `Choose a harder password: ${hint}`, {
+      errors: [{ path: '/password', message: [hint, ...result.feedback.suggestions].join(' ').trim() }],
+    });
+  }
+}

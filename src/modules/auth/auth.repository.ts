@@ -1,0 +1,186 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { DB, OtpPurpose, UserRow } from '../../db/types.js';
+
+type Db = Kysely<DB> | Transaction<DB>;
+
+export function findUserByPhone(db: Db, phone: string): Promise<UserRow | undefined> {
+  return db.selectFrom('users').selectAll().where('phone_number', '=', phone).executeTakeFirst();
+}
+
+export function findUserByEmail(db: Db, email: string): Promise<UserRow | undefined> {
+  return db.selectFrom('users').selectAll().where((eb) => eb(eb.fn('lower', ['email']), '=', email.toLowerCase())).executeTakeFirst();
+}
+
+export function findUserById(db: Db, id: string): Promise<UserRow | undefined> {
+  return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export function findUserByAgentCode(db: Db, agentCode: string): Promise<UserRow | undefined> {
+  return db
+    .selectFrom('agents')
+    .innerJoin('users', 'users.id', 'agents.user_id')
+    .selectAll('users')
+    .where('agents.agent_code', '=', agentCode.toUpperCase())
+    .executeTakeFirst();
+}
+
+export function findAgentForUser(db: Db, userId: string) {
+  return db.selectFrom('agents').select(['id', 'status', 'agent_code']).where('user_id', '=', userId).executeTakeFirst();
+}
+
+export function lockUserById(trx: Transaction<DB>, id: string): Promise<UserRow | undefined> {
+  return trx.selectFrom('users').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+// --- sign-in throttling -------------------------------------------------------
+
+export function findThrottle(db: Db, identifier: string) {
+  return db.selectFrom('login_throttles').selectAll().where('identifier', '=', identifier).executeTakeFirst();
+}
+
+/**
+ * Counts one more failure atomically and starts the lock when the count
+ * reaches the limit. A lock that has run out starts a fresh count.
+ */
+export async function addLoginFailure(db: Db, identifier: string, maxFailures: number, lockUntil: Date, now: Date) {
+  const expired = sql`(t.locked_until IS NOT NULL AND t.locked_until <= ${now})`;
+  const nextCount = sql`(CASE WHEN ${expired} THEN 1 ELSE t.failures + 1 END)`;
+  const result = await sql<{ failures: number; locked_until: Date | null }>`
+    INSERT INTO login_throttles AS t (identifier, failures, locked_until, updated_at)
+    VALUES (${identifier}, 1, ${maxFailures <= 1 ? lockUntil : null}, ${now})
+    ON CONFLICT (identifier) DO UPDATE SET
+      failures = ${nextCount},
+      locked_until = CASE
+        WHEN t.locked_until > ${now} THEN t.locked_until
+        WHEN ${nextCount} >= ${maxFailures} THEN ${lockUntil}::timestamptz
+        ELSE NULL END,
+      updated_at = ${now}
+    RETURNING failures, locked_until`.execute(db);
+  return result.rows[0]!;
+}
+
+export async function clearLoginFailures(db: Db, identifier: string): Promise<void> {
+  await db.deleteFrom('login_throttles').where('identifier', '=', identifier).execute();
+}
+
+// --- sessions and refresh tokens ---------------------------------------------
+
+export async function insertSession(
+  trx: Db,
+  session: { id: string; user_id: string; expires_at: Date; ip_address: string | null; user_agent: string | null; created_at: Date },
+): Promise<void> {
+  await trx.insertInto('user_sessions').values({ ...session, last_used_at: session.created_at }).execute();
+}
+
+export async function insertRefreshToken(trx: Db, row: { token_hash: string; session_id: string; expires_at: Date; created_at: Date }): Promise<void> {
+  await trx.insertInto('refresh_tokens').values(row).execute();
+}
+
+export function findRefreshToken(db: Db, tokenHash: string) {
+  return db
+    .selectFrom('refresh_tokens')
+    .innerJoin('user_sessions', 'user_sessions.id', 'refresh_tokens.session_id')
+    .select([
+      'refresh_tokens.token_hash',
+      'refresh_tokens.used_at',
+      'refresh_tokens.expires_at',
+      'user_sessions.id as session_id',
+      'user_sessions.user_id',
+      'user_sessions.revoked_at',
+      'user_sessions.expires_at as session_expires_at',
+    ])
+    .where('refresh_tokens.token_hash', '=', tokenHash)
+    .executeTakeFirst();
+}
+
+/** Spends a refresh token; false when another request spent it first (a race is a reuse). */
+export async function spendRefreshToken(trx: Db, tokenHash: string, now: Date): Promise<boolean> {
+  const result = await trx.updateTable('refresh_tokens').set({ used_at: now }).where('token_hash', '=', tokenHash).where('used_at', 'is', null).executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+export async function touchSession(trx: Db, sessionId: string, now: Date, ip: string | null, userAgent: string | null): Promise<void> {
+  await trx.updateTable('user_sessions').set({ last_used_at: now, ip_address: ip, user_agent: userAgent }).where('id', '=', sessionId).execute();
+}
+
+export function listActiveSessions(db: Db, userId: string, now: Date) {
+  return db
+    .selectFrom('user_sessions')
+    .select(['id', 'created_at', 'last_used_at', 'ip_address', 'user_agent'])
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', now)
+    .orderBy('created_at', 'desc')
+    .limit(100)
+    .execute();
+}
+
+/** Revokes the chosen live sessions of one user; returns the ids it revoked. */
+export async function revokeSessions(
+  trx: Db,
+  userId: string,
+  reason: string,
+  now: Date,
+  filter: { only?: string; except?: string } = {},
+): Promise<string[]> {
+  let query = trx.updateTable('user_sessions').set({ revoked_at: now, revoked_reason: reason }).where('user_id', '=', userId).where('revoked_at', 'is', null);
+  if (filter.only) query = query.where('id', '=', filter.only);
+  if (filter.except) query = query.where('id', '!=', filter.except);
+  const rows = await query.returning('id').execute();
+  return rows.map((r) => r.id);
+}
+
+// --- one-time codes -------------------------------------------------------------
+
+export async function insertOtp(
+  db: Db,
+  row: { id: string; phone_number: string; purpose: OtpPurpose; code_hmac: string; expires_at: Date; created_at: Date },
+): Promise<void> {
+  await db.insertInto('otp_codes').values(row).execute();
+}
+
+export function findLatestOtp(db: Db, phone: string, purpose: OtpPurpose) {
+  return db
+    .selectFrom('otp_codes')
+    .selectAll()
+    .where('phone_number', '=', phone)
+    .where('purpose', '=', purpose)
+    .orderBy('created_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
+export async function countOtpAttempt(db: Db, id: string): Promise<void> {
+  await db.updateTable('otp_codes').set((eb) => ({ attempts: eb('attempts', '+', 1) })).where('id', '=', id).execute();
+}
+
+/** Single use under races: only the first consumer gets true. */
+export async function consumeOtp(db: Db, id: string, maxAttempts: number, now: Date): Promise<boolean> {
+  const result = await db
+    .updateTable('otp_codes')
+    .set({ consumed_at: now })
+    .where('id', '=', id)
+    .where('consumed_at', 'is', null)
+    .where('attempts', '<', maxAttempts)
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+// --- password reset tokens --------------------------------------------------------
+
+export async function insertResetToken(db: Db, row: { token_hash: string; user_id: string; expires_at: Date; created_at: Date }): Promise<void> {
+  await db.insertInto('password_reset_tokens').values(row).execute();
+}
+
+export async function spendResetToken(trx: Db, tokenHash: string, now: Date): Promise<string | undefined> {
+  const row = await trx
+    .updateTable('password_reset_tokens')
+    .set({ used_at: now })
+    .where('token_hash', '=', tokenHash)
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', now)
+    .returning('user_id')
+    .executeTakeFirst();
+  return row?.user_id;
+}

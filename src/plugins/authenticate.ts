@@ -1,0 +1,82 @@
+import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Role } from '../db/types.js';
+import type { SigningKeys } from '../modules/auth/auth.keys.js';
+import type { RevocationStore } from '../modules/auth/auth.revocation.js';
+import { verifyAccessToken, type TokenSettings } from '../modules/auth/auth.tokens.js';
+import type { AuditContext } from '../modules/audit/audit.repository.js';
+import { hasPermission } from '../modules/rbac/rbac.permissions.js';
+import type { Clock } from '../shared/clock.js';
+import { AppError } from '../shared/errors.js';
+
+/** Who is calling, from a verified access token whose session is still live. */
+export interface Principal {
+  userId: string;
+  sessionId: string;
+  role: Role;
+  phoneNumber: string;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** preHandler: requires a valid access token of a live session. */
+    authenticate: preHandlerAsyncHookHandler;
+    /** preHandler: authenticates, then requires the permission (wildcards honoured). */
+    authorize(permission: string): preHandlerAsyncHookHandler;
+  }
+  interface FastifyRequest {
+    principal: Principal | null;
+    /** The principal of an authenticated route; throws if used on a public one. */
+    requirePrincipal(): Principal;
+    auditContext(): AuditContext;
+  }
+}
+
+export interface AuthenticateOptions {
+  keys: SigningKeys;
+  settings: TokenSettings;
+  revocations: RevocationStore;
+  clock: Clock;
+}
+
+function bearerToken(request: FastifyRequest): string {
+  const header = request.headers.authorization;
+  if (!header) throw new AppError('UNAUTHENTICATED', 401, 'Sign in to continue: send Authorization: Bearer <access token>.');
+  const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(header);
+  if (!match) throw new AppError('INVALID_TOKEN', 401, 'The access token is not valid.');
+  return match[1]!;
+}
+
+export default fp(
+  async function authenticatePlugin(app: FastifyInstance, opts: AuthenticateOptions) {
+    app.decorateRequest('principal', null);
+    app.decorateRequest('requirePrincipal', function (this: FastifyRequest) {
+      if (!this.principal) throw new AppError('UNAUTHENTICATED', 401, 'Sign in to continue.');
+      return this.principal;
+    });
+    app.decorateRequest('auditContext', function (this: FastifyRequest): AuditContext {
+      return {
+        actorId: this.principal?.userId ?? null,
+        actorRole: this.principal?.role ?? null,
+        requestId: String(this.id),
+        ip: this.ip ?? null,
+        userAgent: this.headers['user-agent']?.slice(0, 256) ?? null,
+      };
+    });
+
+    const authenticate: preHandlerAsyncHookHandler = async function (request) {
+      if (request.principal) return;
+      const claims = await verifyAccessToken(opts.keys, opts.settings, bearerToken(request), opts.clock.now());
+      if (await opts.revocations.isRevoked(claims.sid)) throw new AppError('SESSION_REVOKED', 401, 'This session has ended; sign in again.');
+      request.principal = { userId: claims.sub, sessionId: claims.sid, role: claims.role, phoneNumber: claims.phone_number };
+    };
+    app.decorate('authenticate', authenticate);
+    app.decorate('authorize', (permission: string): preHandlerAsyncHookHandler => async function (request, reply) {
+      await authenticate.call(this, request, reply);
+      if (!hasPermission(request.principal!.role, permission)) {
+        throw new AppError('FORBIDDEN', 403, `This needs the ${permission} permission.`);
+      }
+    });
+  },
+  { name: 'authenticate' },
+);

@@ -1,0 +1,46 @@
+import swagger from '@fastify/swagger';
+import apiReference from '@scalar/fastify-api-reference';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+
+const DOCS_CSP =
+  "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'";
+
+/** OpenAPI 3.1 generated from the route schemas, served at /openapi.json and rendered at /docs. */
+export default fp(
+  async function docsPlugin(app: FastifyInstance, opts: { enabled: boolean }) {
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: {
+          title: 'Bima API',
+          version: '1.0.0',
+          description:
+            'Backend of the Bima insurance agency platform. Money is integer paise; errors are RFC 9457 problems with a stable `code`; lists are cursor-paginated.',
+        },
+        servers: [{ url: '/' }],
+        components: {
+          securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+        },
+        tags: [
+          { name: 'auth', description: 'Registration, sign-in, tokens and sessions' },
+          { name: 'feature-flags', description: 'Feature flags' },
+          { name: 'operations', description: 'Health, metrics and keys' },
+        ],
+      },
+      refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    });
+    if (!opts.enabled) return;
+    app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+    await app.register(apiReference, {
+      routePrefix: '/docs',
+      configuration: { url: '/openapi.json', theme: 'default' },
+    });
+    app.addHook('onSend', async (request, reply, payload) => {
+      // The documentation page runs its own script and styles; the API's 'none' policy would blank it.
+      if (request.url.startsWith('/docs')) reply.header('content-security-policy', DOCS_CSP);
+      return payload;
+    });
+  },
+  { name: 'docs' },
+);

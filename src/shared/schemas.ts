@@ -1,0 +1,57 @@
+import { Type, type Static, type TSchema } from 'typebox';
+
+/**
+ * Schema pieces used across modules. Every object schema is closed
+ * (additionalProperties: false) so unknown fields are refused, never ignored.
+ */
+export const UuidSchema = Type.String({ format: 'uuid', description: 'A UUID.', examples: ['01936f4e-7c1a-7d3e-9a51-2b4c6d8e0f12'] });
+export const TimestampSchema = Type.String({ format: 'date-time', description: 'RFC 3339 timestamp in UTC.', examples: ['2026-11-25T10:15:00Z'] });
+export const DateSchema = Type.String({ format: 'date', description: 'Calendar date YYYY-MM-DD.', examples: ['1990-04-15'] });
+export const PhoneInputSchema = Type.String({
+  minLength: 4,
+  maxLength: 32,
+  pattern: '^[0-9+()\\-. ]+$',
+  description: 'A phone number in a common form; India is the default region. Returned in E.164.',
+  examples: ['+91 98765 43210'],
+});
+export const PhoneSchema = Type.String({ description: 'E.164 phone number.', examples: ['+919876543210'] });
+export const EmailSchema = Type.String({ format: 'email', maxLength: 254, description: 'An email address.', examples: ['asha@example.in'] });
+export const PaiseSchema = Type.Integer({ minimum: 0, maximum: 1e13, description: 'Money in integer paise (1 INR = 100 paise).' });
+/** Human-entered text: bounded, no control characters. */
+export const TextSchema = (maxLength: number, options: { minLength?: number; description?: string; examples?: unknown[] } = {}) =>
+  Type.String({ minLength: options.minLength ?? 1, maxLength, pattern: '^[^\\u0000-\\u001f\\u007f]*$', ...options });
+export const NameSchema = TextSchema(120, { minLength: 2, description: 'A person\'s full name.', examples: ['Asha Verma'] });
+
+export const IdParamsSchema = (name: string) => Type.Object({ [name]: UuidSchema }, { additionalProperties: false });
+
+export const PaginationQuerySchema = {
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Page size, 1..100.' })),
+  cursor: Type.Optional(Type.String({ maxLength: 512, pattern: '^[A-Za-z0-9_-]+$', description: 'Opaque cursor from next_cursor.' })),
+};
+
+export const PageSchema = <T extends TSchema>(item: T) =>
+  Type.Object({
+    items: Type.Array(item),
+    next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as cursor for the next page; null on the last.' }),
+  });
+
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String({ examples: ['https://bima.example/problems/not-found'] }),
+    title: Type.String({ examples: ['Not Found'] }),
+    status: Type.Integer({ examples: [404] }),
+    detail: Type.String({ examples: ['Policy not found.'] }),
+    code: Type.String({ examples: ['NOT_FOUND'] }),
+    request_id: Type.String(),
+    errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+  },
+  { $id: 'Problem', description: 'RFC 9457 problem details.' },
+);
+export type Problem = Static<typeof ProblemSchema>;
+
+/** Response schemas for the problem answers a route may give, keyed by status. */
+export function problems(...statuses: number[]): Record<number, TSchema> {
+  return Object.fromEntries(statuses.map((s) => [s, Type.Ref('Problem')]));
+}
+
+export const NoContentSchema = Type.Null({ description: 'No content.' });
