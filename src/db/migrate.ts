@@ -3,6 +3,9 @@ import type { DB } from './types.js';
 import { Migrator, type Migration, type MigrationResultSet } from 'kysely/migration';
 import * as m0001 from './migrations/0001-foundation.js';
 import * as m0002 from './migrations/0002-directory.js';
+import * as m0003 from './migrations/0003-user-administration.js';
+import * as m0004 from './migrations/0004-catalogue-and-customers.js';
+import * as m0005 from './migrations/0005-policies.js';
 
 /**
  * Migrations are listed here rather than read from a folder so the same list
@@ -12,6 +15,9 @@ import * as m0002 from './migrations/0002-directory.js';
 export const migrations: Record<string, Migration> = {
   '0001-foundation': m0001,
   '0002-directory': m0002,
+  '0003-user-administration': m0003,
+  '0004-catalogue-and-customers': m0004,
+  '0005-policies': m0005,
 };
 
 /**

@@ -178,7 +178,163 @@ export interface AgentProvidersTable {
   created_at: DefaultTimestamp;
 }
 
+export interface UserPreferencesTable {
+  user_id: string;
+  language: Generated<string>;
+  timezone: Generated<string>;
+  notifications: ColumnType<{ sms: boolean; email: boolean; push: boolean; whatsapp: boolean }, string | undefined, string>;
+  quiet_hours: ColumnType<{ start: string; end: string } | null, string | null | undefined, string | null>;
+  updated_at: DefaultTimestamp;
+  version: Generated<number>;
+}
+
+export const PRODUCT_KINDS = ['term', 'endowment', 'health'] as const;
+export type ProductKind = (typeof PRODUCT_KINDS)[number];
+export const PREMIUM_MODES = ['annual', 'half_yearly', 'quarterly', 'monthly'] as const;
+export type PremiumMode = (typeof PREMIUM_MODES)[number];
+export interface RateBandJson { min_age: number; max_age: number; rate_per_thousand_paise: number }
+
+export interface ProductsTable {
+  id: string;
+  provider_id: string;
+  code: string;
+  name: string;
+  kind: ProductKind;
+  status: Generated<'active' | 'inactive'>;
+  min_entry_age: number;
+  max_entry_age: number;
+  max_maturity_age: number;
+  min_sum_assured_paise: number;
+  max_sum_assured_paise: number;
+  min_term_years: number;
+  max_term_years: number;
+  premium_modes: PremiumMode[];
+  modal_factors: ColumnType<Partial<Record<PremiumMode, string>> | null, string | null, string | null>;
+  rate_table: ColumnType<RateBandJson[], string, string>;
+  tax_rate_bp: number | null;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+  version: Generated<number>;
+}
+
+export interface CommissionRulesTable {
+  id: string;
+  provider_id: string;
+  product_kind: ProductKind | null;
+  first_year_bp: number;
+  renewal_bp: number;
+  override_bp: number | null;
+  updated_at: DefaultTimestamp;
+  updated_by: string | null;
+  version: Generated<number>;
+}
+
+export const DOCUMENT_TYPES = ['license', 'pan', 'aadhaar', 'photo', 'education', 'bank_proof'] as const;
+export type DocumentType = (typeof DOCUMENT_TYPES)[number];
+
+export interface AgentDocumentsTable {
+  id: string;
+  agent_id: string;
+  type: DocumentType;
+  content_type: 'application/pdf' | 'image/jpeg' | 'image/png';
+  size_bytes: number;
+  sha256: string;
+  original_name: string | null;
+  aadhaar_masked: string | null;
+  status: Generated<'pending' | 'verified' | 'rejected'>;
+  review_notes: string | null;
+  reviewed_by: string | null;
+  reviewed_at: Timestamp | null;
+  uploaded_by: string;
+  created_at: DefaultTimestamp;
+}
+
+export interface CustomersTable {
+  id: string;
+  agent_id: string;
+  user_id: string | null;
+  full_name: string;
+  date_of_birth: string;
+  gender: 'female' | 'male' | 'other';
+  phone_number: string;
+  email: string | null;
+  pan: string | null;
+  address: ColumnType<Record<string, string> | null, string | null, string | null>;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+  version: Generated<number>;
+}
+
+export const POLICY_STATUSES = ['draft', 'submitted', 'approved', 'rejected', 'active', 'lapsed', 'surrendered', 'matured', 'cancelled', 'terminated'] as const;
+export type PolicyStatus = (typeof POLICY_STATUSES)[number];
+
+export interface PoliciesTable {
+  id: string;
+  policy_number: string | null;
+  product_id: string;
+  provider_id: string;
+  customer_id: string;
+  agent_id: string;
+  created_by: string;
+  status: PolicyStatus;
+  sum_assured_paise: number;
+  term_years: number;
+  premium_mode: PremiumMode;
+  age_at_entry: number;
+  base_annual_paise: number;
+  /** numeric: read back as a decimal string, never a float. */
+  modal_factor: ColumnType<string, string, string>;
+  installment_paise: number;
+  tax_rate_bp: number;
+  tax_paise: number;
+  total_installment_paise: number;
+  annualized_total_paise: number;
+  nominee: ColumnType<{ name: string; relationship: string; share_percent: number } | null, string | null, string | null>;
+  start_date: string | null;
+  maturity_date: string | null;
+  issued_at: Timestamp | null;
+  next_due_date: string | null;
+  grace_end_date: string | null;
+  status_changed_at: DefaultTimestamp;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
+  version: Generated<number>;
+}
+
+export interface PolicyStatusHistoryTable {
+  id: string;
+  policy_id: string;
+  from_status: PolicyStatus | null;
+  to_status: PolicyStatus;
+  reason: string | null;
+  actor_id: string | null;
+  created_at: DefaultTimestamp;
+}
+
+export interface CommissionsTable {
+  id: string;
+  policy_id: string;
+  agent_id: string;
+  kind: 'first_year' | 'renewal' | 'override';
+  policy_year: Generated<number>;
+  basis_paise: number;
+  rate_bp: number;
+  amount_paise: number;
+  status: Generated<'earned' | 'paid' | 'clawed_back'>;
+  earned_at: DefaultTimestamp;
+  clawed_back_at: Timestamp | null;
+  created_at: DefaultTimestamp;
+}
+
 export interface DB {
+  user_preferences: UserPreferencesTable;
+  products: ProductsTable;
+  commission_rules: CommissionRulesTable;
+  agent_documents: AgentDocumentsTable;
+  customers: CustomersTable;
+  policies: PoliciesTable;
+  policy_status_history: PolicyStatusHistoryTable;
+  commissions: CommissionsTable;
   regions: RegionsTable;
   providers: ProvidersTable;
   agents: AgentsTable;

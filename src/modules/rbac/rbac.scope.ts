@@ -1,0 +1,99 @@
+import { sql, type Expression, type Kysely, type SqlBool, type Transaction } from 'kysely';
+import type { AgentStatus, DB, Role } from '../../db/types.js';
+import type { Principal } from '../../plugins/authenticate.js';
+import { AppError } from '../../shared/errors.js';
+
+type Db = Kysely<DB> | Transaction<DB>;
+
+/**
+ * The caller as scope rules need it: role plus the provider, region (with its
+ * tree path) and agent record it belongs to. Loaded once per request.
+ */
+export interface Actor {
+  userId: string;
+  sessionId: string;
+  role: Role;
+  providerId: string | null;
+  regionId: string | null;
+  regionPath: string | null;
+  agentId: string | null;
+  agentStatus: AgentStatus | null;
+}
+
+export async function loadActor(db: Db, principal: Principal): Promise<Actor> {
+  const row = await db
+    .selectFrom('users')
+    .leftJoin('regions', 'regions.id', 'users.region_id')
+    .leftJoin('agents', 'agents.user_id', 'users.id')
+    .select(['users.id', 'users.role', 'users.status', 'users.provider_id', 'users.region_id', 'regions.path as region_path', 'agents.id as agent_id', 'agents.status as agent_status'])
+    .where('users.id', '=', principal.userId)
+    .executeTakeFirst();
+  if (!row || row.status !== 'active') throw new AppError('UNAUTHENTICATED', 401, 'Sign in to continue.');
+  return {
+    userId: row.id,
+    sessionId: principal.sessionId,
+    role: row.role,
+    providerId: row.provider_id,
+    regionId: row.region_id,
+    regionPath: row.region_path,
+    agentId: row.agent_id,
+    agentStatus: row.agent_status,
+  };
+}
+
+/** Agents are sellers only once approved; a pending or suspended agent may touch nothing but its own profile. */
+export function assertActiveAgent(actor: Actor): void {
+  if ((actor.role === 'junior_agent' || actor.role === 'senior_agent') && actor.agentStatus !== 'active') {
+    throw new AppError('FORBIDDEN', 403, 'Your agent account is not active yet.');
+  }
+}
+
+/** Ids of an agent and everyone who reports to it, at any depth. */
+export function teamOf(db: Db, agentId: string) {
+  return sql<{ id: string }>`
+    WITH RECURSIVE team(id) AS (
+      SELECT id FROM agents WHERE id = ${agentId}
+      UNION
+      SELECT a.id FROM agents a JOIN team t ON a.manager_agent_id = t.id
+    ) SELECT id FROM team`.execute(db);
+}
+
+/**
+ * The agents whose rows (customers, policies, documents) the actor may see,
+ * as a SQL condition on an agent-id column:
+ * super_admin all; provider_admin agents linked to its provider;
+ * regional_manager agents of its region and sub-regions; senior_agent itself
+ * and its team; junior_agent itself; anyone else none.
+ */
+export function agentScope(actor: Actor, agentIdColumn: Expression<string | null> | ReturnType<typeof sql.ref>): Expression<SqlBool> {
+  switch (actor.role) {
+    case 'super_admin':
+      return sql<SqlBool>`true`;
+    case 'provider_admin':
+      return actor.providerId
+        ? sql<SqlBool>`${agentIdColumn} IN (SELECT ap.agent_id FROM agent_providers ap WHERE ap.provider_id = ${actor.providerId})`
+        : sql<SqlBool>`false`;
+    case 'regional_manager':
+      return actor.regionPath
+        ? sql<SqlBool>`${agentIdColumn} IN (SELECT a.id FROM agents a JOIN regions r ON r.id = a.region_id WHERE r.path LIKE ${escapeLike(actor.regionPath) + '%'})`
+        : sql<SqlBool>`false`;
+    case 'senior_agent':
+      return actor.agentId
+        ? sql<SqlBool>`${agentIdColumn} IN (
+            WITH RECURSIVE team(id) AS (
+              SELECT id FROM agents WHERE id = ${actor.agentId}
+              UNION
+              SELECT a.id FROM agents a JOIN team t ON a.manager_agent_id = t.id
+            ) SELECT id FROM team)`
+        : sql<SqlBool>`false`;
+    case 'junior_agent':
+      return actor.agentId ? sql<SqlBool>`${agentIdColumn} = ${actor.agentId}` : sql<SqlBool>`false`;
+    default:
+      return sql<SqlBool>`false`;
+  }
+}
+
+/** LIKE treats % and _ as wildcards; a region path must match literally. */
+export function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
