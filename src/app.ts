@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { registerAjvFormats, TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { pino } from 'pino';
+import { pino, type DestinationStream } from 'pino';
 import type { Config } from './config/config.js';
 import { buildServices, type Infrastructure, type Services } from './container.js';
 import authRoutes from './modules/auth/auth.routes.js';
@@ -42,12 +42,12 @@ export const REDACT_PATHS = [
 ];
 
 /** The process logger: JSON lines, redacted, with the request id on every request line. */
-export function createLogger(config: Pick<Config, 'LOG_LEVEL'>): FastifyBaseLogger {
+export function createLogger(config: Pick<Config, 'LOG_LEVEL'>, destination?: DestinationStream): FastifyBaseLogger {
   return pino({
     level: config.LOG_LEVEL,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     base: { service: 'bima-api', pid: process.pid },
-  });
+  }, destination as DestinationStream);
 }
 
 /**

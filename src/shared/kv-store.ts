@@ -13,6 +13,8 @@ export interface KeyValueStore {
   del(key: string): Promise<void>;
   /** Increments a counter, starting its TTL on first use; returns the new value. */
   incr(key: string, ttlS: number): Promise<number>;
+  /** Resolves once the store can serve; startup waits for it so readiness is never announced early. */
+  connect(): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
   /** The Redis client, for libraries that take one (rate limiting); null in memory. */
@@ -26,7 +28,7 @@ export function createRedisStore(url: string, prefix = 'bima:'): KeyValueStore {
     enableOfflineQueue: false,
     connectTimeout: 2000,
     commandTimeout: 1000,
-    lazyConnect: false,
+    lazyConnect: true,
   });
   // Connection errors surface on each command (and on /health/ready); ioredis reconnects by itself.
   redis.on('error', () => undefined);
@@ -44,6 +46,9 @@ export function createRedisStore(url: string, prefix = 'bima:'): KeyValueStore {
     async incr(key, ttlS) {
       const [[, count]] = (await redis.multi().incr(key).expire(key, Math.ceil(ttlS), 'NX').exec()) as [[unknown, number]];
       return count;
+    },
+    async connect() {
+      if (redis.status === 'wait') await redis.connect();
     },
     async ping() {
       await redis.ping();
@@ -86,6 +91,7 @@ export function createMemoryStore(now: () => number = Date.now): KeyValueStore {
       entries.set(key, { value: String(count), expiresAt: entry?.expiresAt ?? now() + ttlS * 1000 });
       return count;
     },
+    async connect() {},
     async ping() {},
     async close() {
       clearInterval(sweep);

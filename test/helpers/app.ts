@@ -53,7 +53,11 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
 }
 
 export function testConfig(overrides: Record<string, string> = {}): Config {
-  return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: 'pglite://memory', OTP_RESEND_S: '30', ...overrides });
+  // Limits high enough that suites never trip them; rate-limit tests set their own.
+  return loadConfig({
+    NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: 'pglite://memory', OTP_RESEND_S: '30',
+    RATE_LIMIT_MAX: '100000', AUTH_RATE_LIMIT_MAX: '100000', ...overrides,
+  });
 }
 
 export async function buildTestApp(options: { env?: Record<string, string>; redis?: boolean } = {}): Promise<TestContext> {
@@ -66,6 +70,7 @@ export async function buildTestApp(options: { env?: Record<string, string>; redi
   const kv = redisUrl && options.redis !== false
     ? createRedisStore(redisUrl, `bima-test:${randomBytes(6).toString('hex')}:`)
     : createMemoryStore(() => clock.now().getTime());
+  await kv.connect();
   const sms = new MemorySms();
   const keys = await testKeys();
   const app = await buildApp(config, { database, kv, sms, clock, keys, log: pino({ level: config.LOG_LEVEL }) });
