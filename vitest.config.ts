@@ -1,8 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
+// Scale-out and outage tests need a real PostgreSQL and Redis (two instances, a cut connection):
+// they run when TEST_DATABASE_URL and TEST_REDIS_URL are set, as in CI's second pass.
+const realServices = Boolean(process.env.TEST_DATABASE_URL && process.env.TEST_REDIS_URL);
+
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'test/security/**/*.test.ts', ...(realServices ? ['test/integration/**/*.test.ts'] : [])],
     environment: 'node',
     pool: 'forks',
     testTimeout: 30_000,

@@ -4,15 +4,24 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino, type DestinationStream } from 'pino';
 import type { Config } from './config/config.js';
 import { buildServices, type Infrastructure, type Services } from './container.js';
+import auditRoutes from './modules/audit/audit.routes.js';
+import agentRoutes from './modules/agents/agents.routes.js';
 import authRoutes from './modules/auth/auth.routes.js';
+import customerRoutes from './modules/customers/customers.routes.js';
 import featureFlagRoutes from './modules/feature-flags/feature-flags.routes.js';
+import regionsRoutes from './modules/regions/regions.routes.js';
+import usersRoutes from './modules/users/users.routes.js';
+import policyRoutes from './modules/policies/policies.routes.js';
+import providerRoutes from './modules/providers/providers.routes.js';
 import authenticate from './plugins/authenticate.js';
 import docs from './plugins/docs.js';
 import errorHandler from './plugins/error-handler.js';
 import health from './plugins/health.js';
 import metrics from './plugins/metrics.js';
 import rateLimit from './plugins/rate-limit.js';
+import requestGuards from './plugins/request-guards.js';
 import securityHeaders from './plugins/security-headers.js';
+import securityRoutes from './modules/security/security.routes.js';
 import { ProblemSchema } from './shared/schemas.js';
 
 registerAjvFormats();
@@ -46,6 +55,10 @@ export function createLogger(config: Pick<Config, 'LOG_LEVEL'>, destination?: De
   return pino({
     level: config.LOG_LEVEL,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    // The path without its query string: queries carry search terms and phone numbers.
+    serializers: {
+      req: (req: { method?: string; url?: string; ip?: string }) => ({ method: req.method, url: req.url?.split('?')[0], remote_address: req.ip }),
+    },
     base: { service: 'bima-api', pid: process.pid },
   }, destination as DestinationStream);
 }
@@ -74,11 +87,13 @@ export async function buildApp(config: Config, infra: Infrastructure) {
 
   const services = buildServices(config, infra, (event, method, outcome) => app.metrics?.authOutcomes.inc({ event, method, outcome }));
   app.decorate('services', services);
+  app.addHook('onReady', () => services.revocations.start());
+  app.addHook('onClose', () => services.revocations.stop());
   app.decorate('config', config);
 
   await app.register(errorHandler);
   await app.register(securityHeaders, { corsOrigins: config.corsOrigins });
-  await app.register(metrics, { poolStats: infra.database.poolStats });
+  await app.register(metrics, { database: infra.database, kv: infra.kv });
   await app.register(rateLimit, {
     max: config.RATE_LIMIT_MAX,
     authMax: config.AUTH_RATE_LIMIT_MAX,
@@ -89,6 +104,11 @@ export async function buildApp(config: Config, infra: Infrastructure) {
   await app.register(docs, { enabled: config.DOCS_ENABLED });
   await app.register(authenticate, { keys: infra.keys, settings: services.auth.tokenSettings, revocations: services.revocations, clock: infra.clock });
   await app.register(health, { db: infra.database.db, kv: infra.kv });
+  await app.register(requestGuards, {
+    requireHttps: config.isProduction,
+    maxDepth: 32,
+    onForbidden: (userId, ip, route) => services.security.onForbidden(userId, ip, route),
+  });
 
   app.get('/.well-known/jwks.json', {
     config: { rateLimit: false },
@@ -98,6 +118,14 @@ export async function buildApp(config: Config, infra: Infrastructure) {
   await app.register(async (api) => {
     await api.register(authRoutes, { services });
     await api.register(featureFlagRoutes, { services });
+    await api.register(securityRoutes, { services });
+    await api.register(usersRoutes, { services });
+    await api.register(regionsRoutes, { services });
+    await api.register(auditRoutes, { services });
+    await api.register(policyRoutes, { services });
+    await api.register(providerRoutes, { services });
+    await api.register(agentRoutes, { services });
+    await api.register(customerRoutes, { services });
   }, { prefix: '/api/v1' });
 
   return app;

@@ -26,14 +26,14 @@ export async function createAccount(db: Kysely<DB>, hasher: PasswordHasher, cloc
   const passwordHash = await hasher.hash(account.password);
   const now = clock.now();
   return db.transaction().execute(async (trx) => {
-    const taken = await trx.selectFrom('users').select('id').where('phone_number', '=', phone).executeTakeFirst();
-    if (taken) return null;
-    const id = newId(now.getTime());
-    await trx.insertInto('users').values({
-      id, phone_number: phone, email: account.email ?? null, full_name: account.fullName, password_hash: passwordHash, role: account.role,
+    // Several instances may bootstrap at once: the loser of the unique-phone race simply finds the account made.
+    const claimed = await trx.insertInto('users').values({
+      id: newId(now.getTime()), phone_number: phone, email: account.email ?? null, full_name: account.fullName, password_hash: passwordHash, role: account.role,
       status: 'active', phone_verified_at: now, password_changed_at: now, provider_id: account.providerId ?? null, region_id: account.regionId ?? null,
       created_at: now, updated_at: now,
-    }).execute();
+    }).onConflict((oc) => oc.column('phone_number').doNothing()).returning('id').executeTakeFirst();
+    if (!claimed) return null;
+    const id = claimed.id;
     await appendAuditEvent(trx, SYSTEM_CONTEXT, { action: 'user.created', entityType: 'user', entityId: id, changes: { role: account.role, via: 'bootstrap' } }, now);
     return id;
   });

@@ -4,14 +4,25 @@ import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from './config/config.js';
 import type { Database } from './db/database.js';
+import { AgentDocumentsService } from './modules/agents/agents.documents.service.js';
+import { AgentsService } from './modules/agents/agents.service.js';
+import { AuditService } from './modules/audit/audit.service.js';
 import { type SigningKeys } from './modules/auth/auth.keys.js';
 import { OtpService } from './modules/auth/auth.otp.js';
 import { PasswordHasher } from './modules/auth/auth.passwords.js';
 import { RevocationStore } from './modules/auth/auth.revocation.js';
 import { AuthService } from './modules/auth/auth.service.js';
+import { CustomersService } from './modules/customers/customers.service.js';
 import { FeatureFlagsService } from './modules/feature-flags/feature-flags.service.js';
+import { PoliciesService } from './modules/policies/policies.service.js';
+import { ProductsService } from './modules/providers/products.service.js';
+import { ProvidersService } from './modules/providers/providers.service.js';
+import { RegionsService } from './modules/regions/regions.service.js';
+import { createLogAlertSink, createWebhookAlertSink, type AlertSink } from './modules/security/security.alerts.js';
+import { SecurityService } from './modules/security/security.service.js';
 import { UsersService } from './modules/users/users.service.js';
 import type { Clock } from './shared/clock.js';
+import { createLocalDocumentStore, MemoryDocumentStore, type DocumentStore } from './shared/document-store.js';
 import type { KeyValueStore } from './shared/kv-store.js';
 import type { SmsSender } from './shared/sms.js';
 
@@ -23,15 +34,28 @@ export interface Infrastructure {
   clock: Clock;
   keys: SigningKeys;
   log: FastifyBaseLogger;
+  /** Where agents' documents are kept; default DATA_DIR/documents (in memory for tests). */
+  documents?: DocumentStore;
+  /** Where security alerts go; default from ALERT_WEBHOOK_URL, else the log. */
+  alerts?: AlertSink;
 }
 
 export interface Services {
   auth: AuthService;
   users: UsersService;
+  regions: RegionsService;
+  audit: AuditService;
   featureFlags: FeatureFlagsService;
+  policies: PoliciesService;
+  providers: ProvidersService;
+  products: ProductsService;
+  agents: AgentsService;
+  agentDocuments: AgentDocumentsService;
+  customers: CustomersService;
   hasher: PasswordHasher;
   revocations: RevocationStore;
   otp: OtpService;
+  security: SecurityService;
 }
 
 export type AuthEventHook = (event: string, method: string, outcome: string) => void;
@@ -41,10 +65,22 @@ export function buildServices(config: Config, infra: Infrastructure, onAuthEvent
   const { database, kv, sms, clock, keys } = infra;
   const db = database.db;
   const hasher = new PasswordHasher(config.HASH_CONCURRENCY, config.HASH_QUEUE_MAX);
-  const revocations = new RevocationStore(kv, config.ACCESS_TOKEN_TTL_S);
-  const otp = new OtpService(db, kv, sms, clock, config, resolveOtpSecret(config));
-  const auth = new AuthService({ db, clock, config, hasher, keys, otp, revocations, onAuthEvent });
-  return { auth, users: new UsersService(db), featureFlags: new FeatureFlagsService(db, clock), hasher, revocations, otp };
+  const revocations = new RevocationStore(kv, config.ACCESS_TOKEN_TTL_S, kv.prefix);
+  const alerts = infra.alerts ?? (config.ALERT_WEBHOOK_URL && config.ALERT_WEBHOOK_SECRET
+    ? createWebhookAlertSink({ url: config.ALERT_WEBHOOK_URL, secret: config.ALERT_WEBHOOK_SECRET, log: infra.log })
+    : createLogAlertSink(infra.log));
+  const security = new SecurityService(db, kv, clock, alerts);
+  const otp = new OtpService(db, kv, sms, clock, config, resolveOtpSecret(config),
+    (phone) => security.record('otp_brute_force', 'high', { ip: null, userId: null, details: { phone_last4: phone.slice(-4) } }));
+  const customers = new CustomersService({ db, clock });
+  const auth = new AuthService({ db, clock, config, hasher, keys, otp, revocations, onAuthEvent, security,
+    onPhoneVerified: (trx, user) => customers.linkVerifiedPolicyholder(trx, user) });
+  const users = new UsersService({ db, clock, hasher, auth });
+  const providers = new ProvidersService({ db, clock });
+  const agents = new AgentsService({ db, clock, auth, otp, providers });
+  const agentDocuments = new AgentDocumentsService({ db, clock, agents, store: infra.documents ?? defaultDocumentStore(config) });
+  const directory = { providers, products: new ProductsService({ db, clock }), agents, agentDocuments, customers };
+  return { ...directory, auth, users, regions: new RegionsService(db, clock), audit: new AuditService(db, users), featureFlags: new FeatureFlagsService(db, clock), policies: new PoliciesService(db, clock), hasher, revocations, otp, security };
 }
 
 /** Production sets OTP_SECRET; development keeps a generated one beside its keys; tests get a random one. */
@@ -57,4 +93,10 @@ function resolveOtpSecret(config: Config): string {
   const secret = randomBytes(32).toString('hex');
   writeFileSync(file, secret, { mode: 0o600 });
   return secret;
+}
+
+/** Documents live outside any served directory; throwaway instances keep them in memory. */
+function defaultDocumentStore(config: Config): DocumentStore {
+  if (config.NODE_ENV === 'test' || config.DATABASE_URL === 'pglite://memory') return new MemoryDocumentStore();
+  return createLocalDocumentStore(join(config.DATA_DIR, 'documents'));
 }

@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import { buildApp, createLogger } from './app.js';
 import { ensureBootstrapAdmin } from './bootstrap.js';
 import { ConfigError, loadConfig, type Config } from './config/config.js';
+import { schedulePurge } from './db/maintenance.js';
 import { seedDemoData } from './db/seed.js';
 import { createInfrastructure } from './infrastructure.js';
 
@@ -19,6 +20,8 @@ async function start(config: Config): Promise<void> {
     const seeded = await seedDemoData(infra.database.db, hasher, infra.clock);
     if (seeded) app.log.info('demo data seeded: see README for the demo accounts');
   }
+  const stopPurge = schedulePurge(infra.database.db, 3_600_000, (result) =>
+    result instanceof Error ? app.log.warn({ err: result }, 'purge of expired rows failed') : app.log.info({ purged: result }, 'expired rows purged'));
   await app.listen({ port: config.PORT, host: config.HOST });
   app.log.info({ ready_ms: Math.round(performance.now() - startedAt), database: infra.database.kind, redis: infra.kv.kind }, 'ready');
 
@@ -32,6 +35,7 @@ async function start(config: Config): Promise<void> {
       process.exit(1);
     }, config.SHUTDOWN_TIMEOUT_MS);
     timer.unref();
+    stopPurge();
     await app.close();
     await infra.database.close();
     await infra.kv.close();
@@ -59,10 +63,17 @@ function main(): void {
       process.exit(78);
     }
     for (let i = 0; i < workers; i++) cluster.fork();
-    cluster.on('exit', (worker, code) => {
-      if (code !== 0) process.stderr.write(`worker ${worker.process.pid} exited with ${code}\n`);
+    let stopping = false;
+    cluster.on('exit', (worker, code, signal) => {
+      if (stopping) return;
+      // A worker that dies unexpectedly is replaced, so capacity does not erode silently.
+      process.stderr.write(`worker ${worker.process.pid} exited (${signal ?? code}); starting a replacement\n`);
+      cluster.fork();
     });
-    const stop = () => Object.values(cluster.workers ?? {}).forEach((w) => w?.process.kill('SIGTERM'));
+    const stop = () => {
+      stopping = true;
+      Object.values(cluster.workers ?? {}).forEach((w) => w?.process.kill('SIGTERM'));
+    };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
     return;

@@ -24,9 +24,17 @@ describe('configuration', () => {
   it('in production, missing signing keys or OTP secret stop the start', () => {
     expect(() => loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/bima' })).toThrow(/JWT_PRIVATE_KEYS/);
     expect(() => loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/bima', JWT_PRIVATE_KEYS: '{"keys":[]}' })).toThrow(/OTP_SECRET/);
-    const production = loadConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/bima', JWT_PRIVATE_KEYS: '{"keys":[]}', OTP_SECRET: 'x'.repeat(32) });
+    const base = { NODE_ENV: 'production', DATABASE_URL: 'postgres://db/bima', JWT_PRIVATE_KEYS: '{"keys":[]}', OTP_SECRET: 'x'.repeat(32) };
+    expect(() => loadConfig(base)).toThrow(/TRUSTED_PROXIES/);
+    expect(() => loadConfig({ ...base, TRUSTED_PROXIES: '10.0.0.0/8' })).toThrow(/SMS_PROVIDER/);
+    const production = loadConfig({ ...base, TRUSTED_PROXIES: '10.0.0.0/8', SMS_PROVIDER: 'outbox' });
     expect(production.SEED_DEMO_DATA).toBe(false);
     expect(production.corsOrigins).toEqual([]);
+  });
+
+  it('several workers need Redis to share logouts and limits', () => {
+    expect(() => loadConfig({ WEB_CONCURRENCY: '4', DATABASE_URL: 'postgres://db/bima' })).toThrow(/REDIS_URL/);
+    expect(loadConfig({ WEB_CONCURRENCY: '4', DATABASE_URL: 'postgres://db/bima', REDIS_URL: 'redis://r:6379' }).WEB_CONCURRENCY).toBe(4);
   });
 
   it('parses lists and booleans', () => {

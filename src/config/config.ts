@@ -3,7 +3,7 @@ import { Value } from 'typebox/value';
 
 /**
  * The one reader of process.env. Every variable of CONTRACT.md ("Running it")
- * is declared here with its default and description; docs/deployment.md is
+ * is declared here with its default and description; docs/environment.md is
  * generated from this schema (`npm run docs:env`), so the two cannot drift.
  */
 const int = (description: string, dflt: number, min = 0, max = 2_147_483_647) =>
@@ -126,9 +126,18 @@ function checkCrossField(env: Env): void {
   if (env.NODE_ENV === 'production') {
     if (!env.JWT_PRIVATE_KEYS) throw new ConfigError('Invalid environment variable JWT_PRIVATE_KEYS: required in production');
     if (!env.OTP_SECRET) throw new ConfigError('Invalid environment variable OTP_SECRET: required in production');
+    if (!env.TRUSTED_PROXIES.trim()) {
+      throw new ConfigError('Invalid environment variable TRUSTED_PROXIES: required in production (the TLS-terminating proxy); plain HTTP is refused');
+    }
+    if (env.SMS_PROVIDER === 'log') {
+      throw new ConfigError('Invalid environment variable SMS_PROVIDER: "log" writes one-time codes to the log; use http (or outbox) in production');
+    }
     if (env.DATABASE_URL.startsWith('pglite://memory')) {
       throw new ConfigError('Invalid environment variable DATABASE_URL: an in-memory database loses every record on restart; not allowed in production');
     }
+  }
+  if (env.WEB_CONCURRENCY > 1 && !env.REDIS_URL) {
+    throw new ConfigError('Invalid environment variable REDIS_URL: required with WEB_CONCURRENCY > 1, or logouts and limits would not be shared between workers');
   }
   if (env.SMS_PROVIDER === 'http' && !env.SMS_HTTP_URL) {
     throw new ConfigError('Invalid environment variable SMS_HTTP_URL: required when SMS_PROVIDER=http');

@@ -13,6 +13,8 @@ export interface Database {
   /** Pool statistics for metrics; PGlite has one connection. */
   poolStats(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
+  /** Set by the metrics plugin: sees every query's duration. */
+  queryObserver?: (event: LogEvent) => void;
 }
 
 export interface DatabaseOptions {
@@ -30,7 +32,12 @@ pg.types.setTypeParser(INT8, (v) => Number(v));
 pg.types.setTypeParser(DATE, (v) => v);
 
 export function createDatabase(url: string, options: DatabaseOptions = {}): Database {
-  const log = options.onQuery;
+  // Assigned below; the log callback reads it at query time, after the metrics plugin has set its observer.
+  let database: Database | undefined;
+  const log = (event: LogEvent) => {
+    options.onQuery?.(event);
+    database?.queryObserver?.(event);
+  };
   if (url.startsWith('pglite://')) {
     const location = url.slice('pglite://'.length);
     const dataDir = location === 'memory' ? undefined : location;
@@ -41,12 +48,8 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
       parsers: { [INT8]: (v: string) => Number(v), [DATE]: (v: string) => v },
     });
     const db = new Kysely<DB>({ dialect: new PGliteDialect({ pglite: client }), log });
-    return {
-      db,
-      kind: 'pglite',
-      poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
-      close: () => db.destroy(),
-    };
+    database = { db, kind: 'pglite', poolStats: () => ({ total: 1, idle: 1, waiting: 0 }), close: () => db.destroy() };
+    return database;
   }
   const pool = new pg.Pool({
     connectionString: url,
@@ -59,10 +62,11 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
   // An idle client losing its connection (database restart) must not crash the process.
   pool.on('error', () => undefined);
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), log });
-  return {
+  database = {
     db,
     kind: 'postgres',
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     close: () => db.destroy(),
   };
+  return database;
 }

@@ -326,7 +326,21 @@ export interface CommissionsTable {
   created_at: DefaultTimestamp;
 }
 
+export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export interface SecurityEventsTable {
+  id: string;
+  occurred_at: Timestamp;
+  kind: string;
+  severity: Severity;
+  user_id: string | null;
+  ip_address: string | null;
+  details: unknown;
+}
+
 export interface DB {
+  security_events: SecurityEventsTable;
   user_preferences: UserPreferencesTable;
   products: ProductsTable;
   commission_rules: CommissionRulesTable;

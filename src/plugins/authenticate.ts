@@ -3,7 +3,8 @@ import fp from 'fastify-plugin';
 import type { Role } from '../db/types.js';
 import type { SigningKeys } from '../modules/auth/auth.keys.js';
 import type { RevocationStore } from '../modules/auth/auth.revocation.js';
-import { verifyAccessToken, type TokenSettings } from '../modules/auth/auth.tokens.js';
+import { verifyAccessToken, type AccessClaims, type TokenSettings } from '../modules/auth/auth.tokens.js';
+import { LRUCache } from 'lru-cache';
 import type { AuditContext } from '../modules/audit/audit.repository.js';
 import { hasPermission } from '../modules/rbac/rbac.permissions.js';
 import type { Clock } from '../shared/clock.js';
@@ -64,11 +65,24 @@ export default fp(
       };
     });
 
+    // Verifying an Ed25519 signature is the largest fixed cost of a request; a
+    // token verified once is remembered (bounded LRU) until it expires. Revocation
+    // is still checked on every request, and expiry is re-checked on every hit.
+    const verified = new LRUCache<string, AccessClaims>({ max: 20_000 });
+    const verify = async (token: string, now: Date): Promise<AccessClaims> => {
+      const cached = verified.get(token);
+      if (cached && cached.exp * 1000 > now.getTime()) return cached;
+      const claims = await verifyAccessToken(opts.keys, opts.settings, token, now);
+      verified.set(token, claims);
+      return claims;
+    };
+
     const authenticate: preHandlerAsyncHookHandler = async function (request) {
       if (request.principal) return;
-      const claims = await verifyAccessToken(opts.keys, opts.settings, bearerToken(request), opts.clock.now());
+      const claims = await verify(bearerToken(request), opts.clock.now());
       if (await opts.revocations.isRevoked(claims.sid)) throw new AppError('SESSION_REVOKED', 401, 'This session has ended; sign in again.');
       request.principal = { userId: claims.sub, sessionId: claims.sid, role: claims.role, phoneNumber: claims.phone_number };
+      request.log = request.log.child({ user_id: claims.sub });
     };
     app.decorate('authenticate', authenticate);
     app.decorate('authorize', (permission: string): preHandlerAsyncHookHandler => async function (request, reply) {

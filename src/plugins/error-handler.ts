@@ -72,7 +72,9 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 function fromValidation(issues: ValidationIssue[], context: string): AppError {
   if (context === 'params') return new AppError('NOT_FOUND', 404, 'No such resource.');
   const prefix = context === 'body' ? '' : `/${context === 'querystring' ? 'query' : context}`;
-  const errors: FieldError[] = issues.slice(0, 20).map((issue) => describeIssue(issue, prefix));
+  // TypeBox reports an unknown field twice: as `additionalProperties` on the object and as
+  // `schema is false` on the field itself; the first says it better, so the echo is dropped.
+  const errors: FieldError[] = issues.filter((issue) => issue.keyword !== 'boolean').slice(0, 20).map((issue) => describeIssue(issue, prefix));
   return new AppError('VALIDATION_FAILED', 422, 'The request is not valid.', { errors });
 }
 

@@ -29,11 +29,13 @@ export default fp(
   async function healthPlugin(app: FastifyInstance, opts: { db: Kysely<DB>; kv: KeyValueStore }) {
     app.get('/health/live', {
       config: { rateLimit: false },
+      logLevel: 'warn',
       schema: { tags: ['operations'], summary: 'Liveness', response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
     }, async () => ({ status: 'ok' as const }));
 
     app.get('/health/ready', {
       config: { rateLimit: false },
+      logLevel: 'warn',
       schema: { tags: ['operations'], summary: 'Readiness: database and Redis reachable', response: { 200: ReadySchema, 503: ReadySchema } },
     }, async (_request, reply) => {
       const [database, redis] = await Promise.all([

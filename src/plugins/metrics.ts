@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Database } from '../db/database.js';
+import type { KeyValueStore } from '../shared/kv-store.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -20,8 +22,19 @@ export interface AppMetrics {
  * process never collide). Route labels use the route pattern, never the raw
  * URL, to keep cardinality bounded.
  */
+/** The statement's verb (select, insert, with, begin, …): a bounded label set. */
+export function statementKind(sql: string): string {
+  const verb = /^\s*([a-z]+)/i.exec(sql)?.[1]?.toLowerCase() ?? 'other';
+  return ['select', 'insert', 'update', 'delete', 'with', 'begin', 'commit', 'rollback', 'savepoint', 'release'].includes(verb) ? verb : 'other';
+}
+
+export interface MetricsOptions {
+  database: Database;
+  kv: KeyValueStore;
+}
+
 export default fp(
-  async function metricsPlugin(app: FastifyInstance, opts: { poolStats: () => { total: number; idle: number; waiting: number } }) {
+  async function metricsPlugin(app: FastifyInstance, opts: MetricsOptions) {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
     const duration = new Histogram({
@@ -43,8 +56,18 @@ export default fp(
         registers: [registry],
       }),
     };
-    const pool = (name: string, help: string, pick: (s: ReturnType<typeof opts.poolStats>) => number) =>
-      new Gauge({ name, help, registers: [registry], collect() { this.set(pick(opts.poolStats())); } });
+    const redisTrips = new Histogram({
+      name: 'redis_round_trip_seconds',
+      help: 'Redis round trips by operation and outcome.',
+      labelNames: ['operation', 'outcome'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1],
+      registers: [registry],
+    });
+    opts.database.queryObserver = (event) => metrics.dbQueryDuration.observe({ kind: event.level === 'error' ? 'error' : statementKind(event.query.sql) }, event.queryDurationMillis / 1000);
+    opts.kv.observer = (operation, seconds, ok) => redisTrips.observe({ operation, outcome: ok ? 'ok' : 'error' }, seconds);
+    const poolStats = opts.database.poolStats;
+    const pool = (name: string, help: string, pick: (s: ReturnType<typeof poolStats>) => number) =>
+      new Gauge({ name, help, registers: [registry], collect() { this.set(pick(poolStats())); } });
     pool('db_pool_connections_total', 'Database connections open.', (s) => s.total);
     pool('db_pool_connections_idle', 'Database connections idle.', (s) => s.idle);
     pool('db_pool_waiting_requests', 'Queries waiting for a connection.', (s) => s.waiting);
@@ -54,7 +77,7 @@ export default fp(
       const route = request.routeOptions.url ?? 'unmatched';
       duration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
     });
-    app.get('/metrics', { schema: { hide: true }, config: { rateLimit: false } }, async (_request, reply) =>
+    app.get('/metrics', { schema: { hide: true }, config: { rateLimit: false }, logLevel: 'warn' }, async (_request, reply) =>
       reply.type(registry.contentType).send(await registry.metrics()),
     );
   },

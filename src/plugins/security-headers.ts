@@ -24,6 +24,10 @@ export default fp(
       exposedHeaders: ['ETag', 'Retry-After', 'X-Request-Id', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Location'],
       maxAge: 600,
     });
+    // Every log line of a request names its route pattern (never the raw URL, which may carry ids).
+    app.addHook('onRequest', async (request) => {
+      if (request.routeOptions.url) request.log = request.log.child({ route: request.routeOptions.url });
+    });
     app.addHook('onSend', async (request, reply, payload) => {
       reply.header('x-request-id', String(request.id));
       if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');

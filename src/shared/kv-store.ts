@@ -7,6 +7,8 @@ import { Redis } from 'ioredis';
  */
 export interface KeyValueStore {
   readonly kind: 'redis' | 'memory';
+  /** Prepended to every key (Redis); channels and SCAN patterns must add it themselves. */
+  readonly prefix: string;
   set(key: string, value: string, ttlS: number): Promise<void>;
   get(key: string): Promise<string | null>;
   exists(key: string): Promise<boolean>;
@@ -19,6 +21,8 @@ export interface KeyValueStore {
   close(): Promise<void>;
   /** The Redis client, for libraries that take one (rate limiting); null in memory. */
   readonly redis: Redis | null;
+  /** Set by the metrics plugin: sees each Redis round trip. */
+  observer?: (operation: string, seconds: number, ok: boolean) => void;
 }
 
 export function createRedisStore(url: string, prefix = 'bima:'): KeyValueStore {
@@ -32,19 +36,31 @@ export function createRedisStore(url: string, prefix = 'bima:'): KeyValueStore {
   });
   // Connection errors surface on each command (and on /health/ready); ioredis reconnects by itself.
   redis.on('error', () => undefined);
-  return {
+  const timed = async <T>(operation: string, run: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    let ok = false;
+    try {
+      const result = await run();
+      ok = true;
+      return result;
+    } finally {
+      store.observer?.(operation, (performance.now() - started) / 1000, ok);
+    }
+  };
+  const store: KeyValueStore = {
     kind: 'redis',
+    prefix,
     redis,
     async set(key, value, ttlS) {
-      await redis.set(key, value, 'EX', Math.max(1, Math.ceil(ttlS)));
+      await timed('set', () => redis.set(key, value, 'EX', Math.max(1, Math.ceil(ttlS))));
     },
-    get: (key) => redis.get(key),
-    exists: async (key) => (await redis.exists(key)) === 1,
+    get: (key) => timed('get', () => redis.get(key)),
+    exists: async (key) => (await timed('exists', () => redis.exists(key))) === 1,
     async del(key) {
-      await redis.del(key);
+      await timed('del', () => redis.del(key));
     },
     async incr(key, ttlS) {
-      const [[, count]] = (await redis.multi().incr(key).expire(key, Math.ceil(ttlS), 'NX').exec()) as [[unknown, number]];
+      const [[, count]] = (await timed('incr', () => redis.multi().incr(key).expire(key, Math.ceil(ttlS), 'NX').exec())) as [[unknown, number]];
       return count;
     },
     async connect() {
@@ -57,6 +73,7 @@ export function createRedisStore(url: string, prefix = 'bima:'): KeyValueStore {
       redis.disconnect();
     },
   };
+  return store;
 }
 
 export function createMemoryStore(now: () => number = Date.now): KeyValueStore {
@@ -76,6 +93,7 @@ export function createMemoryStore(now: () => number = Date.now): KeyValueStore {
   sweep.unref();
   return {
     kind: 'memory',
+    prefix: '',
     redis: null,
     async set(key, value, ttlS) {
       entries.set(key, { value, expiresAt: now() + ttlS * 1000 });

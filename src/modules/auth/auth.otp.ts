@@ -34,6 +34,7 @@ export class OtpService {
     private readonly clock: Clock,
     private readonly config: Config,
     private readonly secret: string,
+    private readonly onCapReached?: (phone: string) => Promise<void>,
   ) {}
 
   /**
@@ -78,7 +79,7 @@ export class OtpService {
     } else if (usable) {
       await countOtpAttempt(this.db, latest.id);
     }
-    await this.kv.incr(failuresKey, 3600);
+    if ((await this.kv.incr(failuresKey, 3600)) === this.config.OTP_MAX_FAILURES_PER_HOUR) await this.onCapReached?.(phone);
     throw new AppError('INVALID_OTP', 401, 'The code is wrong or has expired; request a new one.');
   }
 

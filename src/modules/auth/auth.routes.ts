@@ -63,7 +63,8 @@ const authRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app
     preHandler: app.authenticate,
     schema: {
       tags: ['auth'], summary: 'End this session (or all)', security: bearer,
-      body: Type.Optional(s.LogoutBodySchema), response: { 204: NoContentSchema, ...problems(401) },
+      // A missing body arrives as null; a client may send none at all.
+      body: Type.Union([s.LogoutBodySchema, Type.Null()]), response: { 204: NoContentSchema, ...problems(401) },
     },
   }, async (request, reply) => {
     const me = request.requirePrincipal();

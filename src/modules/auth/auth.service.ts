@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Config } from '../../config/config.js';
-import type { DB, OtpPurpose, UserRow } from '../../db/types.js';
+import type { DB, OtpPurpose, Role, UserRow } from '../../db/types.js';
 import type { Clock } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
 import { newId, newSecret } from '../../shared/ids.js';
@@ -13,6 +13,7 @@ import type { OtpService, OtpTicket } from './auth.otp.js';
 import { checkPasswordStrength, type PasswordHasher } from './auth.passwords.js';
 import * as repo from './auth.repository.js';
 import type { RevocationStore } from './auth.revocation.js';
+import type { SecurityService } from '../security/security.service.js';
 import { signAccessToken, type TokenSettings } from './auth.tokens.js';
 
 export interface TokenPair {
@@ -34,7 +35,13 @@ export interface AuthServiceDeps {
   otp: OtpService;
   revocations: RevocationStore;
   onAuthEvent?: (event: string, method: string, outcome: string) => void;
+  security?: SecurityService;
+  /** Runs inside the verification transaction, e.g. to link customer records to the new login. */
+  onPhoneVerified?: (trx: Transaction<DB>, user: UserRow) => Promise<void>;
 }
+
+export interface NewAccountInput { phone_number: string; full_name: string; password: string; email?: string }
+export interface PreparedAccount { phone: string; email: string | null; fullName: string; passwordHash: string }
 
 export type LoginInput =
   | { method: 'password'; phone_number?: string; email?: string; password: string }
@@ -65,25 +72,33 @@ export class AuthService {
     return this.deps.clock.now();
   }
 
-  async register(input: { phone_number: string; full_name: string; password: string; email?: string }, ctx: AuditContext) {
+  async register(input: NewAccountInput, ctx: AuditContext) {
+    const account = await this.prepareNewAccount(input);
+    const user = await this.db.transaction().execute((trx) => this.insertPendingUser(trx, account, 'policyholder', ctx));
+    const otp = await this.deps.otp.issue(account.phone, 'register', true);
+    return { user: toUserResponse(user), otp };
+  }
+
+  /** Normalises, checks and hashes a newcomer's credentials; outside any transaction, since hashing is slow. */
+  async prepareNewAccount(input: NewAccountInput): Promise<PreparedAccount> {
     const phone = requirePhone(input.phone_number);
     const email = input.email?.trim().toLowerCase() || null;
     await checkPasswordStrength(input.password, [phone, input.full_name, email ?? '']);
-    const passwordHash = await this.deps.hasher.hash(input.password);
-    const user = await this.db.transaction().execute(async (trx) => {
-      await this.assertIdentityFree(trx, phone, email);
-      const now = this.now();
-      const row = await trx
-        .insertInto('users')
-        .values({ id: newId(now.getTime()), phone_number: phone, email, full_name: input.full_name.trim(), password_hash: passwordHash,
-          role: 'policyholder', status: 'pending_verification', password_changed_at: now, created_at: now, updated_at: now })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      await appendAuditEvent(trx, { ...ctx, actorId: row.id }, { action: 'user.registered', entityType: 'user', entityId: row.id, changes: { role: row.role } }, now);
-      return row;
-    });
-    const otp = await this.deps.otp.issue(phone, 'register', true);
-    return { user: toUserResponse(user), otp };
+    return { phone, email, fullName: input.full_name.trim(), passwordHash: await this.deps.hasher.hash(input.password) };
+  }
+
+  /** Self-registration (policyholders, agents): a pending_verification user that a 'register' OTP activates. */
+  async insertPendingUser(trx: Transaction<DB>, account: PreparedAccount, role: Role, ctx: AuditContext): Promise<UserRow> {
+    await this.assertIdentityFree(trx, account.phone, account.email);
+    const now = this.now();
+    const row = await trx
+      .insertInto('users')
+      .values({ id: newId(now.getTime()), phone_number: account.phone, email: account.email, full_name: account.fullName, password_hash: account.passwordHash,
+        role, status: 'pending_verification', password_changed_at: now, created_at: now, updated_at: now })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await appendAuditEvent(trx, { ...ctx, actorId: row.id }, { action: 'user.registered', entityType: 'user', entityId: row.id, changes: { role: row.role } }, now);
+    return row;
   }
 
   /** Phone and email are unique; checked here for a clear 409, and by unique indexes for races. */
@@ -100,11 +115,14 @@ export class AuthService {
     if (input.method === 'otp') {
       return { otp: await this.requestOtp(input.phone_number, 'login') };
     }
+    await this.deps.security?.assertAddressAllowed(ctx.ip);
     const { identifier, user } = await this.findLoginUser(input);
     const now = this.now();
     const throttle = await repo.findThrottle(this.db, identifier);
     if (throttle?.locked_until && throttle.locked_until > now) {
       this.deps.onAuthEvent?.('login', input.method, 'locked');
+      // Guessing against a locked account is still guessing: it counts toward the address's stuffing score.
+      await this.deps.security?.onLoginFailure(ctx.ip, user?.id ?? null);
       throw this.lockedError(throttle.locked_until, now);
     }
     const usable = user && user.status !== 'deleted' ? user : undefined;
@@ -148,6 +166,7 @@ export class AuthService {
       if (locked && throttle.failures === config.LOGIN_MAX_FAILURES) await appendAuditEvent(trx, ctx, { ...entry, action: 'auth.locked' }, now);
     });
     this.deps.onAuthEvent?.('login', method, 'failure');
+    await this.deps.security?.onLoginFailure(ctx.ip, user?.id ?? null);
     throw new AppError('INVALID_CREDENTIALS', 401, 'The sign-in details are not correct.');
   }
 
@@ -201,6 +220,7 @@ export class AuthService {
       const row = await trx.updateTable('users').set({ status: 'active', phone_verified_at: now, updated_at: now, version: locked.version + 1 })
         .where('id', '=', user.id).returningAll().executeTakeFirstOrThrow();
       await appendAuditEvent(trx, { ...ctx, actorId: user.id }, { action: 'auth.phone_verified', entityType: 'user', entityId: user.id, changes: { status: ['pending_verification', 'active'] } }, now);
+      await this.deps.onPhoneVerified?.(trx, row);
       return row;
     });
     this.assertCanSignIn(verified);
@@ -223,6 +243,7 @@ export class AuthService {
     const sessionId = newId(now.getTime());
     const refreshToken = newSecret();
     const expiresAt = new Date(now.getTime() + this.deps.config.REFRESH_TOKEN_TTL_S * 1000);
+    await this.noticeNewDevice(user.id, ctx);
     const updated = await this.db.transaction().execute(async (trx) => {
       await repo.insertSession(trx, { id: sessionId, user_id: user.id, created_at: now, expires_at: expiresAt, ip_address: ctx.ip, user_agent: ctx.userAgent });
       await repo.insertRefreshToken(trx, { token_hash: sha256(refreshToken), session_id: sessionId, created_at: now, expires_at: expiresAt });
@@ -233,6 +254,13 @@ export class AuthService {
       return row;
     });
     return this.issuePair(updated, sessionId, refreshToken, expiresAt, now);
+  }
+
+  /** A sign-in from a user agent this user has never used before (and not the first sign-in ever). */
+  private async noticeNewDevice(userId: string, ctx: AuditContext): Promise<void> {
+    if (!this.deps.security) return;
+    const seen = await this.db.selectFrom('user_sessions').select(['user_agent']).where('user_id', '=', userId).orderBy('created_at', 'desc').limit(50).execute();
+    if (seen.length > 0 && !seen.some((s) => s.user_agent === ctx.userAgent)) await this.deps.security.onNewDevice(userId, ctx.ip, ctx.userAgent);
   }
 
   private async issuePair(user: UserRow, sessionId: string, refreshToken: string, expiresAt: Date, now: Date): Promise<TokenPair> {
@@ -275,6 +303,7 @@ export class AuthService {
   private async handleReuse(userId: string, sessionId: string, ctx: AuditContext): Promise<never> {
     await this.endSessions(userId, 'refresh_token_reuse', ctx, { only: sessionId }, 'auth.refresh_reuse');
     this.deps.onAuthEvent?.('refresh', 'refresh_token', 'reuse');
+    await this.deps.security?.record('refresh_token_reuse', 'high', { ip: ctx.ip, userId, details: { session_id: sessionId } });
     throw new AppError('REFRESH_TOKEN_REUSED', 401, 'This refresh token was already used; the session has been ended for safety.');
   }
 

@@ -216,3 +216,12 @@ describe('passwords', () => {
     await signIn(ctx, user.phone, 'quiet lanterns over varanasi');
   });
 });
+
+describe('logout without a body', () => {
+  it('ends the session just the same', async () => {
+    const session = await freshUser();
+    const out = await ctx.app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: session.headers });
+    expect(out.statusCode).toBe(204);
+    expect((await me(session.accessToken)).statusCode).toBe(401);
+  });
+});

@@ -1,0 +1,17 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Services } from '../../container.js';
+import { problems } from '../../shared/schemas.js';
+import { AuditPageSchema, AuditQuerySchema } from './audit.schemas.js';
+
+const auditRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app, { services }) => {
+  app.get('/audit-events', {
+    preHandler: app.authorize('audit.read'),
+    schema: {
+      tags: ['audit'], summary: 'The audit trail, newest first (administrators; scoped)', security: [{ bearerAuth: [] }],
+      description: 'super_admin sees every event; a provider_admin or regional_manager the events about or by users in its scope.',
+      querystring: AuditQuerySchema, response: { 200: AuditPageSchema, ...problems(401, 403, 422) },
+    },
+  }, async (request) => services.audit.list(request.requirePrincipal(), request.query));
+};
+
+export default auditRoutes;

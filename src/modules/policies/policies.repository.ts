@@ -1,0 +1,178 @@
+import { sql, type Expression, type Insertable, type Kysely, type SqlBool, type Transaction, type Updateable } from 'kysely';
+import type { CommissionsTable, DB, PoliciesTable, PolicyStatusHistoryTable } from '../../db/types.js';
+import { agentScope, type Actor } from '../rbac/rbac.scope.js';
+import type { CommissionRow, PolicyHistoryRow, PolicyRow } from './policies.schemas.js';
+
+type Db = Kysely<DB> | Transaction<DB>;
+
+/**
+ * The policies an actor may see, as a condition on `policies`: super_admin
+ * all; provider_admin its provider's; agents and regional managers those sold
+ * by the agents in their scope (a junior agent: its own); a policyholder those
+ * whose customer is its user or carries its phone number.
+ */
+export function policyScope(actor: Actor): Expression<SqlBool> {
+  switch (actor.role) {
+    case 'super_admin':
+      return sql<SqlBool>`true`;
+    case 'provider_admin':
+      return actor.providerId ? sql<SqlBool>`policies.provider_id = ${actor.providerId}` : sql<SqlBool>`false`;
+    case 'policyholder':
+      return sql<SqlBool>`policies.customer_id IN (
+        SELECT c.id FROM customers c
+        WHERE c.user_id = ${actor.userId}
+           OR c.phone_number = (SELECT u.phone_number FROM users u WHERE u.id = ${actor.userId}))`;
+    default:
+      return agentScope(actor, sql.ref('policies.agent_id'));
+  }
+}
+
+// --- what pricing and selling need ---------------------------------------------
+
+export function findProductForSale(db: Db, productId: string) {
+  return db
+    .selectFrom('products')
+    .innerJoin('providers', 'providers.id', 'products.provider_id')
+    .selectAll('products')
+    .select(['providers.code as provider_code', 'providers.status as provider_status'])
+    .where('products.id', '=', productId)
+    .executeTakeFirst();
+}
+export type ProductForSale = NonNullable<Awaited<ReturnType<typeof findProductForSale>>>;
+
+export function findCustomerInScope(db: Db, actor: Actor, customerId: string) {
+  return db
+    .selectFrom('customers')
+    .select(['id', 'agent_id', 'date_of_birth'])
+    .where('id', '=', customerId)
+    .where(agentScope(actor, sql.ref('customers.agent_id')))
+    .executeTakeFirst();
+}
+
+export function findCustomerBirthDate(db: Db, customerId: string) {
+  return db.selectFrom('customers').select('date_of_birth').where('id', '=', customerId).executeTakeFirstOrThrow();
+}
+
+/** The selling agent's manager (for overrides) and whether the provider appointed it. */
+export function findSeller(db: Db, agentId: string, providerId: string) {
+  return db
+    .selectFrom('agents')
+    .select(['agents.id', 'agents.manager_agent_id'])
+    .select((eb) => eb.exists(
+      eb.selectFrom('agent_providers').select('agent_providers.agent_id')
+        .whereRef('agent_providers.agent_id', '=', 'agents.id').where('agent_providers.provider_id', '=', providerId),
+    ).as('represents_provider'))
+    .where('agents.id', '=', agentId)
+    .executeTakeFirstOrThrow();
+}
+export type Seller = Awaited<ReturnType<typeof findSeller>>;
+
+// --- policies ---------------------------------------------------------------
+
+export async function insertPolicy(trx: Transaction<DB>, values: Insertable<PoliciesTable>): Promise<PolicyRow> {
+  return trx.insertInto('policies').values(values).returningAll().executeTakeFirstOrThrow();
+}
+
+export function findPolicyInScope(db: Db, actor: Actor, id: string): Promise<PolicyRow | undefined> {
+  return db.selectFrom('policies').selectAll().where('id', '=', id).where(policyScope(actor)).executeTakeFirst();
+}
+
+/** Row lock: concurrent changes to one policy queue here, and each sees the status the previous one left. */
+export function lockPolicy(trx: Transaction<DB>, id: string, actor: Actor | null): Promise<PolicyRow | undefined> {
+  let query = trx.selectFrom('policies').selectAll().where('id', '=', id);
+  if (actor) query = query.where(policyScope(actor));
+  return query.forUpdate().executeTakeFirst();
+}
+
+export async function updatePolicy(trx: Transaction<DB>, id: string, patch: Updateable<PoliciesTable>): Promise<PolicyRow> {
+  return trx
+    .updateTable('policies')
+    .set((eb) => ({ ...patch, version: eb('version', '+', 1) }))
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/**
+ * History is read in created_at order, so two changes within one millisecond
+ * (UUIDv7 ids do not order inside a millisecond) would come back in either
+ * order. The later one is nudged 1 µs past the last: below what a client sees,
+ * enough for the order. Callers hold the policy's row lock, so "last" is stable.
+ */
+export async function insertStatusChange(trx: Transaction<DB>, row: Insertable<PolicyStatusHistoryTable> & { created_at: Date }): Promise<void> {
+  const after = sql<Date>`(SELECT max(h.created_at) + interval '1 microsecond' FROM policy_status_history h WHERE h.policy_id = ${row.policy_id})`;
+  await trx.insertInto('policy_status_history').values({ ...row, created_at: sql<Date>`greatest(${row.created_at}::timestamptz, ${after})` }).execute();
+}
+
+export function listStatusHistory(db: Db, policyId: string): Promise<PolicyHistoryRow[]> {
+  return db.selectFrom('policy_status_history').selectAll().where('policy_id', '=', policyId).orderBy('created_at').orderBy('id').execute();
+}
+
+/** Never max()+1: a sequence hands out each number once, even to concurrent transactions on other instances. */
+export async function nextPolicySequence(trx: Transaction<DB>): Promise<number> {
+  const { rows } = await sql<{ value: string | number }>`SELECT nextval('policy_number_seq') AS value`.execute(trx);
+  return Number(rows[0]!.value);
+}
+
+export interface PolicyFilters {
+  status?: PolicyRow['status'];
+  provider_id?: string;
+  product_id?: string;
+  agent_id?: string;
+  customer_id?: string;
+  created_from?: string;
+  created_to?: string;
+}
+
+export interface PolicyPageRequest {
+  filters: PolicyFilters;
+  direction: 'asc' | 'desc';
+  after: { createdAt: string; id: string } | null;
+  limit: number;
+}
+
+/** One keyset page (limit + 1 rows, so the caller can tell whether more exist). */
+export function listPolicies(db: Db, actor: Actor, page: PolicyPageRequest): Promise<PolicyRow[]> {
+  const { filters, direction, after } = page;
+  let query = db.selectFrom('policies').selectAll().where(policyScope(actor));
+  if (filters.status) query = query.where('status', '=', filters.status);
+  if (filters.provider_id) query = query.where('provider_id', '=', filters.provider_id);
+  if (filters.product_id) query = query.where('product_id', '=', filters.product_id);
+  if (filters.agent_id) query = query.where('agent_id', '=', filters.agent_id);
+  if (filters.customer_id) query = query.where('customer_id', '=', filters.customer_id);
+  if (filters.created_from) query = query.where('created_at', '>=', new Date(filters.created_from));
+  if (filters.created_to) query = query.where('created_at', '<', new Date(filters.created_to));
+  if (after) {
+    const op = direction === 'desc' ? '<' : '>';
+    query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), op, eb.tuple(new Date(after.createdAt), after.id)));
+  }
+  return query.orderBy('created_at', direction).orderBy('id', direction).limit(page.limit + 1).execute();
+}
+
+// --- commissions ------------------------------------------------------------
+
+/** Inserts what is not there yet; the once-key turns a retry into a no-op. Returns the rows inserted. */
+export async function insertCommissions(trx: Transaction<DB>, rows: Insertable<CommissionsTable>[]): Promise<CommissionRow[]> {
+  if (rows.length === 0) return [];
+  return trx
+    .insertInto('commissions')
+    .values(rows)
+    .onConflict((oc) => oc.columns(['policy_id', 'agent_id', 'kind', 'policy_year']).doNothing())
+    .returningAll()
+    .execute();
+}
+
+export function clawBackCommissions(trx: Transaction<DB>, policyId: string, now: Date): Promise<CommissionRow[]> {
+  return trx
+    .updateTable('commissions')
+    .set({ status: 'clawed_back', clawed_back_at: now })
+    .where('policy_id', '=', policyId)
+    .where('status', '!=', 'clawed_back')
+    .returningAll()
+    .execute();
+}
+
+export function listCommissionsForYear(db: Db, policyId: string, policyYear: number): Promise<CommissionRow[]> {
+  return db.selectFrom('commissions').selectAll().where('policy_id', '=', policyId).where('policy_year', '=', policyYear)
+    .orderBy('kind').orderBy('created_at').execute();
+}

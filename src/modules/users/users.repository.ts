@@ -1,0 +1,175 @@
+import { sql, type Expression, type Kysely, type SqlBool, type Transaction } from 'kysely';
+import type { DB, NewUser, Role, UserRow, UserStatus, UserUpdate } from '../../db/types.js';
+import type { CursorValue } from '../../shared/pagination.js';
+import { escapeLike, type Actor } from '../rbac/rbac.scope.js';
+
+type Db = Kysely<DB> | Transaction<DB>;
+
+/**
+ * The users an actor may see, as a condition on the `users` table:
+ * super_admin all; provider_admin its provider's users and the agents linked
+ * to its provider; regional_manager users and agents of its region's subtree;
+ * everyone (admins included) always sees itself, and others only themselves.
+ */
+export function userScope(actor: Actor): Expression<SqlBool> {
+  const self = sql<SqlBool>`users.id = ${actor.userId}`;
+  if (actor.role === 'super_admin') return sql<SqlBool>`true`;
+  if (actor.role === 'provider_admin' && actor.providerId) {
+    return sql<SqlBool>`(${self} OR users.provider_id = ${actor.providerId} OR users.id IN (
+      SELECT a.user_id FROM agents a JOIN agent_providers ap ON ap.agent_id = a.id WHERE ap.provider_id = ${actor.providerId}))`;
+  }
+  if (actor.role === 'regional_manager' && actor.regionPath) {
+    const subtree = escapeLike(actor.regionPath) + '%';
+    return sql<SqlBool>`(${self}
+      OR users.region_id IN (SELECT r.id FROM regions r WHERE r.path LIKE ${subtree})
+      OR users.id IN (SELECT a.user_id FROM agents a JOIN regions r ON r.id = a.region_id WHERE r.path LIKE ${subtree}))`;
+  }
+  return self;
+}
+
+/** Ids of the users in the actor's scope, for use inside another query. */
+export function userIdsInScope(actor: Actor) {
+  return sql<string>`(SELECT users.id FROM users WHERE ${userScope(actor)})`;
+}
+
+export function findUserInScope(db: Db, actor: Actor, id: string): Promise<UserRow | undefined> {
+  return db.selectFrom('users').selectAll().where('id', '=', id).where(userScope(actor)).executeTakeFirst();
+}
+
+/** Locks the row for the rest of the transaction; an out-of-scope row is as absent as a missing one. */
+export function lockUserInScope(trx: Transaction<DB>, actor: Actor, id: string): Promise<UserRow | undefined> {
+  return trx.selectFrom('users').selectAll().where('id', '=', id).where(userScope(actor)).forUpdate().executeTakeFirst();
+}
+
+export function lockUsersInScope(trx: Transaction<DB>, actor: Actor, ids: string[]): Promise<UserRow[]> {
+  return trx.selectFrom('users').selectAll().where('id', 'in', ids).where(userScope(actor)).orderBy('id').forUpdate().execute();
+}
+
+export function insertUser(trx: Db, row: NewUser): Promise<UserRow> {
+  return trx.insertInto('users').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+export function updateUser(trx: Db, id: string, changes: UserUpdate): Promise<UserRow> {
+  return trx
+    .updateTable('users')
+    .set((eb) => ({ ...changes, version: eb('version', '+', 1) }))
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export function setUserStatus(trx: Db, id: string, status: UserStatus, reason: string | null, now: Date): Promise<UserRow> {
+  return updateUser(trx, id, { status, status_reason: reason, updated_at: now });
+}
+
+export async function providerExists(db: Db, id: string): Promise<boolean> {
+  return (await db.selectFrom('providers').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+}
+
+export function findRegionPath(db: Db, id: string): Promise<string | undefined> {
+  return db.selectFrom('regions').select('path').where('id', '=', id).executeTakeFirst().then((r) => r?.path);
+}
+
+// --- search ----------------------------------------------------------------------
+
+export interface UserSearch {
+  q?: string;
+  role?: Role;
+  status?: UserStatus;
+  provider_id?: string;
+  region_id?: string;
+  created_from?: string;
+  created_to?: string;
+  field: 'full_name' | 'created_at';
+  direction: 'asc' | 'desc';
+  limit: number;
+  after: CursorValue[] | null;
+}
+
+export type UserSearchRow = UserRow & { sort_key: string };
+
+/** Digits of a phone-like query, trunk zeros dropped: '098765' and '+91 98765' both search by digits. */
+function phoneDigits(q: string): string | null {
+  if (!/^[0-9+()\-. ]+$/.test(q)) return null;
+  const digits = q.replace(/\D/g, '').replace(/^0+/, '');
+  return digits.length >= 3 ? digits : null;
+}
+
+/** q: name anywhere (trigram index), email prefix, agent code prefix, phone prefix with or without +91. */
+function matchesQuery(q: string): Expression<SqlBool> {
+  const text = escapeLike(q.trim());
+  const parts = [
+    sql<SqlBool>`users.full_name ILIKE ${'%' + text + '%'}`,
+    sql<SqlBool>`lower(users.email) LIKE ${text.toLowerCase() + '%'}`,
+    sql<SqlBool>`users.id IN (SELECT ag.user_id FROM agents ag WHERE ag.agent_code LIKE ${text.toUpperCase() + '%'})`,
+  ];
+  const digits = phoneDigits(q.trim());
+  if (digits) {
+    parts.push(sql<SqlBool>`users.phone_number LIKE ${'+' + digits + '%'}`);
+    if (!q.trim().startsWith('+')) parts.push(sql<SqlBool>`users.phone_number LIKE ${'+91' + digits + '%'}`);
+  }
+  return sql<SqlBool>`(${sql.join(parts, sql` OR `)})`;
+}
+
+/** The sort key as the cursor carries it: lower-cased name, or the timestamp to the microsecond. */
+function sortKey(field: UserSearch['field']) {
+  return field === 'full_name'
+    ? sql<string>`lower(users.full_name)`
+    : sql<string>`to_char(users.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+}
+
+/** Keyset condition: strictly after the last row served, in the sort's direction, ties broken by id. */
+function afterCursor(s: UserSearch, after: CursorValue[]): Expression<SqlBool> {
+  const [key, id] = after;
+  const op = sql.raw(s.direction === 'asc' ? '>' : '<');
+  return s.field === 'full_name'
+    ? sql<SqlBool>`(lower(users.full_name), users.id) ${op} (${String(key)}, ${String(id)}::uuid)`
+    : sql<SqlBool>`(users.created_at, users.id) ${op} (${String(key)}::timestamptz, ${String(id)}::uuid)`;
+}
+
+export function searchUsers(db: Db, actor: Actor, s: UserSearch): Promise<UserSearchRow[]> {
+  const orderExpr = s.field === 'full_name' ? sql`lower(users.full_name)` : sql`users.created_at`;
+  let query = db.selectFrom('users').selectAll('users').select(sortKey(s.field).as('sort_key')).where(userScope(actor));
+  query = s.status ? query.where('users.status', '=', s.status) : query.where('users.status', '!=', 'deleted');
+  if (s.q) query = query.where(matchesQuery(s.q));
+  if (s.role) query = query.where('users.role', '=', s.role);
+  if (s.provider_id) query = query.where('users.provider_id', '=', s.provider_id);
+  if (s.region_id) query = query.where('users.region_id', '=', s.region_id);
+  if (s.created_from) query = query.where('users.created_at', '>=', new Date(s.created_from));
+  if (s.created_to) query = query.where('users.created_at', '<', new Date(s.created_to));
+  if (s.after) query = query.where(afterCursor(s, s.after));
+  return query.orderBy(orderExpr, s.direction).orderBy('users.id', s.direction).limit(s.limit + 1).execute();
+}
+
+// --- preferences -----------------------------------------------------------------
+
+export function findPreferences(db: Db, userId: string) {
+  return db.selectFrom('user_preferences').selectAll().where('user_id', '=', userId).executeTakeFirst();
+}
+
+export function lockPreferences(trx: Transaction<DB>, userId: string) {
+  return trx.selectFrom('user_preferences').selectAll().where('user_id', '=', userId).forUpdate().executeTakeFirst();
+}
+
+export interface PreferencesValues {
+  language: string;
+  timezone: string;
+  notifications: { sms: boolean; email: boolean; push: boolean; whatsapp: boolean };
+  quiet_hours: { start: string; end: string } | null;
+}
+
+export function upsertPreferences(trx: Db, userId: string, values: PreferencesValues, now: Date) {
+  const row = {
+    language: values.language,
+    timezone: values.timezone,
+    notifications: JSON.stringify(values.notifications),
+    quiet_hours: values.quiet_hours ? JSON.stringify(values.quiet_hours) : null,
+    updated_at: now,
+  };
+  return trx
+    .insertInto('user_preferences')
+    .values({ user_id: userId, ...row })
+    .onConflict((oc) => oc.column('user_id').doUpdateSet((eb) => ({ ...row, version: eb('user_preferences.version', '+', 1) })))
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}

@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAccount } from '../../src/bootstrap.js';
+import { PasswordHasher } from '../../src/modules/auth/auth.passwords.js';
+import { systemClock } from '../../src/shared/clock.js';
+import { nextPhone, TEST_PASSWORD } from '../helpers/app.js';
+import { startInstances, type Instance } from './instances.js';
+
+let cluster: Awaited<ReturnType<typeof startInstances>>;
+let a: Instance;
+let b: Instance;
+beforeAll(async () => {
+  cluster = await startInstances(2, { LOGIN_MAX_FAILURES: '3', AUTH_RATE_LIMIT_MAX: '100000' });
+  [a, b] = cluster.instances as [Instance, Instance];
+});
+afterAll(() => cluster.stop());
+
+async function newUser(): Promise<string> {
+  const phone = nextPhone();
+  await createAccount(a.database.db, new PasswordHasher(), systemClock, { phone, password: TEST_PASSWORD, fullName: 'Two Instances', role: 'policyholder' });
+  return phone;
+}
+const login = (instance: Instance, phone: string, password = TEST_PASSWORD) =>
+  instance.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { method: 'password', phone_number: phone, password } });
+
+describe('two instances on one PostgreSQL and Redis', () => {
+  it('a token from one instance works on the other, and logout on one is refused on the other at once', async () => {
+    const phone = await newUser();
+    const pair = (await login(a, phone)).json();
+    const headers = { authorization: `Bearer ${pair.access_token}` };
+    expect((await b.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers })).statusCode).toBe(200);
+    expect((await a.app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers, payload: {} })).statusCode).toBe(204);
+    const after = await b.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers });
+    expect(after.statusCode).toBe(401);
+    expect((await b.app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refresh_token: pair.refresh_token } })).statusCode).toBe(401);
+  });
+
+  it('once its mirror is live, an instance answers the revocation check from memory, with no Redis round trip', async () => {
+    const phone = await newUser();
+    const pair = (await login(a, phone)).json();
+    const calls: string[] = [];
+    b.kv.observer = (operation) => calls.push(operation);
+    const answer = b.app.services.revocations.isRevoked(pair.session_id);
+    expect(answer).toBe(false);
+    await a.app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: { authorization: `Bearer ${pair.access_token}` }, payload: {} });
+    expect(b.app.services.revocations.isRevoked(pair.session_id)).toBe(true);
+    expect(calls).not.toContain('exists');
+  });
+
+  it('an instance that starts later learns the sessions revoked before it started', async () => {
+    const phone = await newUser();
+    const pair = (await login(a, phone)).json();
+    await a.app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: { authorization: `Bearer ${pair.access_token}` }, payload: {} });
+    const { RevocationStore } = await import('../../src/modules/auth/auth.revocation.js');
+    const late = new RevocationStore(b.kv, 900, b.kv.prefix);
+    await late.start();
+    expect(late.isRevoked(pair.session_id)).toBe(true);
+    await late.stop();
+  });
+
+  it('a lockout counts failures across instances', async () => {
+    const phone = await newUser();
+    await login(a, phone, 'wrong password one');
+    await login(b, phone, 'wrong password two');
+    await login(a, phone, 'wrong password three');
+    expect((await login(b, phone)).statusCode).toBe(423);
+  });
+
+  it('refresh-token reuse is caught even when the two uses hit different instances', async () => {
+    const phone = await newUser();
+    const pair = (await login(a, phone)).json();
+    expect((await a.app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refresh_token: pair.refresh_token } })).statusCode).toBe(200);
+    const reuse = await b.app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refresh_token: pair.refresh_token } });
+    expect(reuse.json().code).toBe('REFRESH_TOKEN_REUSED');
+  });
+
+  it('the OTP cooldown holds across instances', async () => {
+    const phone = await newUser();
+    expect((await a.app.inject({ method: 'POST', url: '/api/v1/auth/otp', payload: { phone_number: phone, purpose: 'login' } })).statusCode).toBe(202);
+    expect((await b.app.inject({ method: 'POST', url: '/api/v1/auth/otp', payload: { phone_number: phone, purpose: 'login' } })).statusCode).toBe(429);
+  });
+
+  it('sequences for policy numbers and agent codes never collide between instances', async () => {
+    const draw = (instance: Instance, sequence: string) =>
+      Promise.all(Array.from({ length: 100 }, () => instance.database.db.selectNoFrom((eb) => eb.fn<number>('nextval', [eb.val(sequence)]).as('n')).executeTakeFirstOrThrow()));
+    for (const sequence of ['policy_number_seq', 'agent_code_seq']) {
+      const values = (await Promise.all([draw(a, sequence), draw(b, sequence)])).flat().map((r) => Number(r.n));
+      expect(new Set(values).size).toBe(200);
+    }
+  });
+});
+
+describe('rate limits shared through Redis', () => {
+  let limited: Awaited<ReturnType<typeof startInstances>>;
+  afterAll(() => limited.stop());
+
+  it('the auth limit counts requests to both instances together', async () => {
+    limited = await startInstances(2, { AUTH_RATE_LIMIT_MAX: '4' });
+    const [x, y] = limited.instances as [Instance, Instance];
+    const send = (instance: Instance) => instance.app.inject({ method: 'POST', url: '/api/v1/auth/login', remoteAddress: '203.0.113.60', payload: { method: 'password', phone_number: nextPhone(), password: 'some wrong password' } });
+    const statuses = [(await send(x)).statusCode, (await send(y)).statusCode, (await send(x)).statusCode, (await send(y)).statusCode, (await send(x)).statusCode];
+    expect(statuses.slice(0, 4)).not.toContain(429);
+    expect(statuses[4]).toBe(429);
+  });
+});
