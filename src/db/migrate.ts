@@ -7,6 +7,7 @@ import * as m0003 from './migrations/0003-user-administration.js';
 import * as m0004 from './migrations/0004-catalogue-and-customers.js';
 import * as m0005 from './migrations/0005-policies.js';
 import * as m0006 from './migrations/0006-security-events.js';
+import * as m0007 from './migrations/0007-list-indexes.js';
 
 /**
  * Migrations are listed here rather than read from a folder so the same list
@@ -20,6 +21,7 @@ export const migrations: Record<string, Migration> = {
   '0004-catalogue-and-customers': m0004,
   '0005-policies': m0005,
   '0006-security-events': m0006,
+  '0007-list-indexes': m0007,
 };
 
 /**

@@ -1,0 +1,131 @@
+import { CompiledQuery, sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, createUser, signIn, type SignedIn, type TestContext } from '../../test/helpers/app.js';
+
+/**
+ * Every filter and sort of the list endpoints must be served by an index:
+ * the test seeds tables large enough for the planner to care, captures the
+ * SQL the endpoints really send (with their parameters), EXPLAINs it, and
+ * fails on a sequential scan of a large table.
+ */
+const LARGE_TABLES = new Set(['users', 'customers', 'policies', 'audit_events', 'security_events']);
+
+let ctx: TestContext;
+let admin: SignedIn;
+let providerAdmin: SignedIn;
+let agent: SignedIn;
+let agentId: string;
+let providerId: string;
+const captured: Array<{ sql: string; parameters: readonly unknown[] }> = [];
+
+async function seed(): Promise<void> {
+  const db = ctx.database.db;
+  const statements = [
+    sql`INSERT INTO regions (id, code, name, path) VALUES (gen_random_uuid(), 'IX', 'Index test', 'IX/')`,
+    sql`INSERT INTO providers (id, code, name, type) SELECT gen_random_uuid(), 'PIX' || g, 'Provider ' || g, (ARRAY['life','health','general'])[1 + g % 3] FROM generate_series(1, 6) g`,
+    sql`INSERT INTO users (id, phone_number, email, full_name, role, status, created_at, updated_at)
+        SELECT gen_random_uuid(), '+9170' || lpad(g::text, 8, '0'), 'seed' || g || '@example.in', 'Seed Person ' || g,
+               (ARRAY['policyholder','junior_agent'])[1 + g % 2], 'active', now() - make_interval(secs => g), now()
+        FROM generate_series(1, 40000) g`,
+    sql`INSERT INTO agents (id, user_id, agent_code, status, license_number, license_expiry, pan, region_id)
+        SELECT gen_random_uuid(), u.id, 'AG-IX-' || lpad(row_number() OVER ()::text, 6, '0'), 'active', 'LIC-12345', '2030-01-01', 'ABCPE1234F', (SELECT id FROM regions WHERE code = 'IX')
+        FROM (SELECT id FROM users WHERE role = 'junior_agent' AND phone_number LIKE '+9170%' LIMIT 400) u`,
+    sql`INSERT INTO agent_providers (agent_id, provider_id, provider_type)
+        SELECT a.id, p.id, p.type FROM agents a CROSS JOIN LATERAL (SELECT id, type FROM providers WHERE code LIKE 'PIX%' ORDER BY code LIMIT 1) p`,
+    sql`INSERT INTO products (id, provider_id, code, name, kind, min_entry_age, max_entry_age, max_maturity_age, min_sum_assured_paise, max_sum_assured_paise,
+          min_term_years, max_term_years, premium_modes, rate_table)
+        SELECT gen_random_uuid(), id, 'TERM', 'Term', 'term', 18, 60, 75, 10000000, 1000000000, 5, 30, ARRAY['annual','monthly'], '[{"min_age":18,"max_age":60,"rate_per_thousand_paise":500}]'
+        FROM providers WHERE code LIKE 'PIX%'`,
+    sql`INSERT INTO customers (id, agent_id, full_name, date_of_birth, gender, phone_number, created_at, updated_at)
+        SELECT gen_random_uuid(), (SELECT array_agg(id) FROM agents)[1 + g % 400], 'Customer ' || g, '1985-06-15', 'female', '+9171' || lpad(g::text, 8, '0'),
+               now() - make_interval(secs => g), now()
+        FROM generate_series(1, 80000) g`,
+    sql`INSERT INTO policies (id, product_id, provider_id, customer_id, agent_id, created_by, status, sum_assured_paise, term_years, premium_mode, age_at_entry,
+          base_annual_paise, modal_factor, installment_paise, tax_rate_bp, tax_paise, total_installment_paise, annualized_total_paise, created_at, updated_at)
+        WITH c AS (SELECT customers.id, customers.agent_id, agents.user_id, row_number() OVER (ORDER BY customers.id) - 1 AS n FROM customers JOIN agents ON agents.id = customers.agent_id),
+             p AS (SELECT id, provider_id, row_number() OVER (ORDER BY id) - 1 AS n FROM products)
+        SELECT gen_random_uuid(), p.id, p.provider_id, c.id, c.agent_id, c.user_id, (ARRAY['draft','submitted','active','lapsed'])[1 + g % 4],
+               50000000, 20, 'annual', 40, 25000, 1.0, 25000, 0, 0, 25000, 25000, now() - make_interval(secs => g), now()
+        FROM generate_series(1, 60000) g JOIN c ON c.n = g % 80000 JOIN p ON p.n = g % 6`,
+    sql`INSERT INTO audit_events (seq, id, occurred_at, actor_id, action, entity_type, entity_id, prev_hash, hash)
+        SELECT 1000000 + g, gen_random_uuid(), now() - make_interval(secs => g), NULL, 'seed.event', 'user', g::text, 'x', 'x' FROM generate_series(1, 30000) g`,
+    sql`INSERT INTO security_events (id, occurred_at, kind, severity) SELECT gen_random_uuid(), now() - make_interval(secs => g), 'seed', 'low' FROM generate_series(1, 80000) g`,
+  ];
+  for (const statement of statements) await statement.execute(db);
+  await sql`ANALYZE`.execute(db);
+}
+
+beforeAll(async () => {
+  ctx = await buildTestApp();
+  await seed();
+  const db = ctx.database.db;
+  providerId = (await db.selectFrom('providers').select('id').where('code', '=', 'PIX1').executeTakeFirstOrThrow()).id;
+  admin = await signIn(ctx, (await createUser(ctx, 'super_admin')).phone);
+  providerAdmin = await signIn(ctx, (await createUser(ctx, 'provider_admin', { providerId })).phone);
+  const agentUser = await createUser(ctx, 'junior_agent');
+  agentId = crypto.randomUUID();
+  await db.insertInto('agents').values({ id: agentId, user_id: agentUser.id, agent_code: 'AG-IX-999999', status: 'active', license_number: 'LIC-99999', license_expiry: '2030-01-01', pan: 'ABCPE1234F' }).execute();
+  await sql`UPDATE customers SET agent_id = ${agentId} WHERE id IN (SELECT id FROM customers ORDER BY id LIMIT 50)`.execute(db);
+  await sql`UPDATE policies SET agent_id = ${agentId} WHERE customer_id IN (SELECT id FROM customers WHERE agent_id = ${agentId})`.execute(db);
+  await sql`ANALYZE`.execute(db);
+  agent = await signIn(ctx, agentUser.phone);
+  const previous = ctx.database.queryObserver;
+  ctx.database.queryObserver = (event) => {
+    previous?.(event);
+    if (/^\s*(select|with)\b/i.test(event.query.sql)) captured.push({ sql: event.query.sql, parameters: event.query.parameters });
+  };
+}, 180_000);
+afterAll(() => ctx.close());
+
+function seqScansOfLargeTables(plan: unknown): string[] {
+  const found: string[] = [];
+  const walk = (node: Record<string, unknown>) => {
+    if (node['Node Type'] === 'Seq Scan' && LARGE_TABLES.has(String(node['Relation Name']))) found.push(String(node['Relation Name']));
+    for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
+  };
+  walk(((plan as Array<{ Plan: Record<string, unknown> }>)[0]!).Plan);
+  return found;
+}
+
+const LISTS: Array<[string, () => SignedIn]> = [
+  ['/api/v1/users/search?limit=20', () => admin],
+  ['/api/v1/users/search?limit=20&sort=full_name', () => admin],
+  ['/api/v1/users/search?limit=20&sort=-created_at&role=policyholder', () => admin],
+  ['/api/v1/users/search?limit=20&q=Seed%20Person%2012345', () => admin],
+  ['/api/v1/users/search?limit=20&q=987650', () => admin],
+  ['/api/v1/users/search?limit=20&q=seed123@', () => admin],
+  ['/api/v1/users/search?limit=20&status=active&created_from=2026-01-01T00:00:00Z', () => admin],
+  ['/api/v1/users/search?limit=20', () => providerAdmin],
+  ['/api/v1/policies?limit=20', () => admin],
+  ['/api/v1/policies?limit=20&sort=created_at', () => admin],
+  ['/api/v1/policies?limit=20&status=active', () => admin],
+  ['/api/v1/policies?limit=20', () => providerAdmin],
+  ['/api/v1/policies?limit=20&status=lapsed', () => providerAdmin],
+  ['/api/v1/policies?limit=20', () => agent],
+  ['/api/v1/policies?limit=20&status=draft', () => agent],
+  ['/api/v1/customers?limit=20', () => agent],
+  ['/api/v1/customers?limit=20', () => admin],
+  ['/api/v1/customers?limit=20&q=Customer%2079999', () => admin],
+  ['/api/v1/agents?limit=20', () => admin],
+  ['/api/v1/audit-events?limit=20', () => admin],
+  ['/api/v1/audit-events?limit=20&action=seed.event', () => admin],
+  ['/api/v1/audit-events?limit=20&entity_type=user&entity_id=42', () => admin],
+  ['/api/v1/security-events?limit=20', () => admin],
+];
+
+describe('list queries use indexes over a seeded database', () => {
+  it.each(LISTS)('GET %s reads no large table sequentially', async (url, who) => {
+    captured.length = 0;
+    const first = await ctx.app.inject({ method: 'GET', url, headers: who().headers });
+    expect(first.statusCode, first.body).toBe(200);
+    const cursor = first.json().next_cursor as string | null;
+    if (cursor) await ctx.app.inject({ method: 'GET', url: `${url}&cursor=${cursor}`, headers: who().headers });
+    expect(captured.length).toBeGreaterThan(0);
+    for (const query of captured) {
+      const result = await ctx.database.db.executeQuery<{ 'QUERY PLAN': unknown }>(CompiledQuery.raw(`EXPLAIN (FORMAT JSON) ${query.sql}`, [...query.parameters]));
+      const row = result.rows[0]!;
+      const plan = typeof row['QUERY PLAN'] === 'string' ? JSON.parse(row['QUERY PLAN']) : row['QUERY PLAN'];
+      expect(seqScansOfLargeTables(plan), `${url}\n${query.sql}\n${JSON.stringify(plan).slice(0, 1500)}`).toEqual([]);
+    }
+  });
+});
