@@ -3,7 +3,7 @@ import { createAccount } from '../bootstrap.js';
 import type { PasswordHasher } from '../modules/auth/auth.passwords.js';
 import { formatPolicyNumber } from '../modules/policies/policy-number.js';
 import { computePremium, type RatingRules } from '../modules/policies/premium.js';
-import type { Clock } from '../shared/clock.js';
+import { kolkataDate, type Clock } from '../shared/clock.js';
 import { newId } from '../shared/ids.js';
 import type { DB, Role } from './types.js';
 
@@ -97,7 +97,7 @@ const CUSTOMERS = [
 ] as const;
 
 async function seedCustomersAndPolicies(trx: Trx, at: { product: string; provider: string; agent: string; agentUser: string; holder: string }, now: Date): Promise<void> {
-  const today = now.toISOString().slice(0, 10);
+  const today = kolkataDate(now);
   const statuses = ['active', 'submitted', 'draft'] as const;
   for (const [i, customer] of CUSTOMERS.entries()) {
     const customerId = newId();

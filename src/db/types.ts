@@ -188,11 +188,9 @@ export interface UserPreferencesTable {
   version: Generated<number>;
 }
 
-export const PRODUCT_KINDS = ['term', 'endowment', 'health'] as const;
-export type ProductKind = (typeof PRODUCT_KINDS)[number];
-export const PREMIUM_MODES = ['annual', 'half_yearly', 'quarterly', 'monthly'] as const;
-export type PremiumMode = (typeof PREMIUM_MODES)[number];
-export interface RateBandJson { min_age: number; max_age: number; rate_per_thousand_paise: number }
+// The premium engine owns what a product kind, a premium mode and a rate band are; the tables store them.
+export { PREMIUM_MODES, PRODUCT_KINDS, type PremiumMode, type ProductKind, type RateBand as RateBandJson } from '../modules/policies/premium.js';
+import type { PremiumMode, ProductKind, RateBand as RateBandJson } from '../modules/policies/premium.js';
 
 export interface ProductsTable {
   id: string;

@@ -23,7 +23,9 @@ export function toIso(date: Date | string): string {
   return (typeof date === 'string' ? new Date(date) : date).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** YYYY-MM-DD of a date in UTC. */
-export function toDateOnly(date: Date): string {
-  return date.toISOString().slice(0, 10);
+const KOLKATA_DATE = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Kolkata', year: 'numeric', month: '2-digit', day: '2-digit' });
+
+/** The calendar date in India at the instant `now`: business dates (ages, policy starts, licence expiry) are Indian dates. */
+export function kolkataDate(now: Date): string {
+  return KOLKATA_DATE.format(now);
 }

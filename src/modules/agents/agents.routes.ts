@@ -4,7 +4,7 @@ import type { Services } from '../../container.js';
 import { toIso } from '../../shared/clock.js';
 import { PageSchema, problems } from '../../shared/schemas.js';
 import { IfMatchHeadersSchema } from '../providers/providers.schemas.js';
-import { etagOf } from '../users/users.etag.js';
+import { etagOf } from '../../shared/etag.js';
 import documentRoutes from './agents.documents.routes.js';
 import * as s from './agents.schemas.js';
 import type { LifecycleAction } from './agents.service.js';

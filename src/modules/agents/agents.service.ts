@@ -9,11 +9,11 @@ import { isIndividualPan, isValidLicenceNumber, isValidPan } from '../../shared/
 import { appendAuditEvent, type AuditContext } from '../audit/audit.repository.js';
 import type { OtpService } from '../auth/auth.otp.js';
 import type { AuthService } from '../auth/auth.service.js';
-import { kolkataDate } from '../policies/policies.dates.js';
+import { kolkataDate } from '../../shared/clock.js';
 import { countsByStatus, type ProvidersService } from '../providers/providers.service.js';
 import { hasPermission } from '../rbac/rbac.permissions.js';
 import { agentScope, loadActor, teamOf, type Actor } from '../rbac/rbac.scope.js';
-import { assertIfMatch } from '../users/users.etag.js';
+import { assertIfMatch } from '../../shared/etag.js';
 import { verifiedDocumentTypes } from './agents.documents.repository.js';
 import * as repo from './agents.repository.js';
 import { toAgentResponse, type Agent, type AgentDetailRow, type AgentListQuery, type AgentMetrics, type RegisterAgentBody, type UpdateAgentBody } from './agents.schemas.js';

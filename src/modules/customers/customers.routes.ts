@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Services } from '../../container.js';
 import { PageSchema, problems } from '../../shared/schemas.js';
 import { IdempotencyHeadersSchema, IfMatchHeadersSchema } from '../providers/providers.schemas.js';
-import { etagOf } from '../users/users.etag.js';
+import { etagOf } from '../../shared/etag.js';
 import * as s from './customers.schemas.js';
 
 const bearer = [{ bearerAuth: [] }];

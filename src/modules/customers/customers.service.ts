@@ -9,10 +9,10 @@ import { decodeCursor, parseSort, toPage } from '../../shared/pagination.js';
 import { normalizePhone } from '../../shared/phone.js';
 import { isValidPan } from '../../shared/validators.js';
 import { appendAuditEvent, type AuditContext } from '../audit/audit.repository.js';
-import { kolkataDate } from '../policies/policies.dates.js';
+import { kolkataDate } from '../../shared/clock.js';
 import { hasPermission } from '../rbac/rbac.permissions.js';
 import { agentScope, assertActiveAgent, loadActor, type Actor } from '../rbac/rbac.scope.js';
-import { assertIfMatch } from '../users/users.etag.js';
+import { assertIfMatch } from '../../shared/etag.js';
 import * as repo from './customers.repository.js';
 import { CUSTOMER_SORTS, toCustomerResponse, type CreateCustomerBody, type Customer, type CustomerListQuery, type CustomerRow, type UpdateCustomerBody } from './customers.schemas.js';
 

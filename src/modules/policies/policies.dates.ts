@@ -7,14 +7,9 @@
  */
 import type { PremiumMode } from '../../db/types.js';
 
-const KOLKATA_DATE = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Kolkata', year: 'numeric', month: '2-digit', day: '2-digit' });
+export { kolkataDate } from '../../shared/clock.js';
 
 export const MONTHS_PER_INSTALMENT: Readonly<Record<PremiumMode, number>> = { annual: 12, half_yearly: 6, quarterly: 3, monthly: 1 };
-
-/** The calendar date in India at the instant `now`. */
-export function kolkataDate(now: Date): string {
-  return KOLKATA_DATE.format(now);
-}
 
 function parts(date: string): [number, number, number] {
   const [year, month, day] = date.split('-').map(Number) as [number, number, number];

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Services } from '../../container.js';
 import { Type } from 'typebox';
 import { PageSchema, problems, UuidSchema } from '../../shared/schemas.js';
-import { etagOf } from '../users/users.etag.js';
+import { etagOf } from '../../shared/etag.js';
 import * as s from './policies.schemas.js';
 
 const bearer = [{ bearerAuth: [] }];

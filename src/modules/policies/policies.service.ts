@@ -9,7 +9,7 @@ import { decodeCursor, toPage } from '../../shared/pagination.js';
 import { appendAuditEvent, SYSTEM_CONTEXT, type AuditContext } from '../audit/audit.repository.js';
 import { ratingRulesOf } from '../providers/products.service.js';
 import { assertActiveAgent, loadActor, type Actor } from '../rbac/rbac.scope.js';
-import { assertIfMatch } from '../users/users.etag.js';
+import { assertIfMatch } from '../../shared/etag.js';
 import { formatPolicyNumber } from './policy-number.js';
 import { computePremium, checkEligibility } from './premium.js';
 import { earnCommissions } from './policies.commissions.js';

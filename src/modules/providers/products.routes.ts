@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Services } from '../../container.js';
 import { PageSchema, problems } from '../../shared/schemas.js';
-import { etagOf } from '../users/users.etag.js';
+import { etagOf } from '../../shared/etag.js';
 import * as s from './products.schemas.js';
 import { IdempotencyHeadersSchema, IfMatchHeadersSchema, ProviderParamsSchema } from './providers.schemas.js';
 

@@ -9,7 +9,7 @@ import { decodeCursor, toPage } from '../../shared/pagination.js';
 import { appendAuditEvent, type AuditContext } from '../audit/audit.repository.js';
 import { validateRatingRules, type RatingRules } from '../policies/premium.js';
 import { loadActor } from '../rbac/rbac.scope.js';
-import { assertIfMatch } from '../users/users.etag.js';
+import { assertIfMatch } from '../../shared/etag.js';
 import * as repo from './products.repository.js';
 import { toProductResponse, type CreateProductBody, type Product, type ProductListQuery, type ProductRow, type UpdateProductBody } from './products.schemas.js';
 import { findProviderById } from './providers.repository.js';

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Services } from '../../container.js';
 import { toIso } from '../../shared/clock.js';
 import { PageSchema, problems } from '../../shared/schemas.js';
-import { etagOf } from '../users/users.etag.js';
+import { etagOf } from '../../shared/etag.js';
 import productRoutes from './products.routes.js';
 import * as s from './providers.schemas.js';
 

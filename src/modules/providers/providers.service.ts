@@ -9,7 +9,7 @@ import { decodeCursor, parseSort, toPage } from '../../shared/pagination.js';
 import { appendAuditEvent, type AuditContext } from '../audit/audit.repository.js';
 import { requirePhone } from '../auth/auth.service.js';
 import { agentScope, loadActor, type Actor } from '../rbac/rbac.scope.js';
-import { assertIfMatch } from '../users/users.etag.js';
+import { assertIfMatch } from '../../shared/etag.js';
 import * as repo from './providers.repository.js';
 import {
   CODE_PATTERN, PROVIDER_SORTS, toCommissionRuleResponse, toProviderResponse,

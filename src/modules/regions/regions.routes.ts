@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Services } from '../../container.js';
 import { problems, UuidSchema } from '../../shared/schemas.js';
-import { etagOf, replyVersioned } from '../users/users.etag.js';
+import { etagOf, replyVersioned } from '../../shared/etag.js';
 import { IdempotencyHeadersSchema, IfMatchHeadersSchema, IfNoneMatchHeadersSchema, NotModifiedSchema } from '../users/users.schemas.js';
 import * as s from './regions.schemas.js';
 

@@ -6,7 +6,7 @@ import { runIdempotent, type StoredResponse } from '../../shared/idempotency.js'
 import { newId } from '../../shared/ids.js';
 import { decodeCursor, toPage } from '../../shared/pagination.js';
 import { appendAuditEvent, type AuditContext } from '../audit/audit.repository.js';
-import { assertIfMatch } from '../users/users.etag.js';
+import { assertIfMatch } from '../../shared/etag.js';
 import * as repo from './regions.repository.js';
 import { toRegionResponse, type CreateRegionBody, type Region, type RegionListQuery } from './regions.schemas.js';
 

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Services } from '../../container.js';
 import { NoContentSchema, problems, UuidSchema } from '../../shared/schemas.js';
-import { etagOf, replyVersioned } from './users.etag.js';
+import { etagOf, replyVersioned } from '../../shared/etag.js';
 import * as s from './users.schemas.js';
 
 const bearer = [{ bearerAuth: [] }];

@@ -12,7 +12,7 @@ import { findUserById } from '../auth/auth.repository.js';
 import { requirePhone, type AuthService } from '../auth/auth.service.js';
 import { hasPermission, outranks } from '../rbac/rbac.permissions.js';
 import { loadActor, type Actor } from '../rbac/rbac.scope.js';
-import { assertIfMatch } from './users.etag.js';
+import { assertIfMatch } from '../../shared/etag.js';
 import { assertTimezone, currentValues, mergePreferences, toPreferencesResponse } from './users.preferences.js';
 import * as repo from './users.repository.js';
 import { assertCanManage, assertTransition, BULK_TARGET, canTransition, endsSessions, manageRefusal } from './users.rules.js';

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AppError } from '../../shared/errors.js';
+import { AppError } from './errors.js';
 
 /**
  * Weak entity tags from a row's version column. Comparison is weak on both
