@@ -9,6 +9,7 @@ import { AgentsService } from './modules/agents/agents.service.js';
 import { AuditService } from './modules/audit/audit.service.js';
 import { type SigningKeys } from './modules/auth/auth.keys.js';
 import { OtpService } from './modules/auth/auth.otp.js';
+import { OtpSendLimits } from './modules/auth/auth.send-limits.js';
 import { PasswordHasher } from './modules/auth/auth.passwords.js';
 import { RevocationStore } from './modules/auth/auth.revocation.js';
 import { AuthService } from './modules/auth/auth.service.js';
@@ -71,7 +72,9 @@ export function buildServices(config: Config, infra: Infrastructure, onAuthEvent
     : createLogAlertSink(infra.log));
   const security = new SecurityService(db, kv, clock, alerts);
   const otp = new OtpService(db, kv, sms, clock, config, resolveOtpSecret(config),
-    (phone) => security.record('otp_brute_force', 'high', { ip: null, userId: null, details: { phone_last4: phone.slice(-4) } }));
+    (phone) => security.record('otp_brute_force', 'high', { ip: null, userId: null, details: { phone_last4: phone.slice(-4) } }),
+    new OtpSendLimits({ perPhoneHour: config.OTP_SENDS_PER_PHONE_HOUR, perPhoneDay: config.OTP_SENDS_PER_PHONE_DAY, perIpHour: config.OTP_SENDS_PER_IP_HOUR,
+      smsBudgetHour: config.SMS_BUDGET_PER_HOUR }, kv.redis, kv.prefix));
   const customers = new CustomersService({ db, clock });
   const auth = new AuthService({ db, clock, config, hasher, keys, otp, revocations, onAuthEvent, security,
     onPhoneVerified: (trx, user) => customers.linkVerifiedPolicyholder(trx, user) });

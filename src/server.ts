@@ -36,7 +36,12 @@ async function start(config: Config): Promise<void> {
     }, config.SHUTDOWN_TIMEOUT_MS);
     timer.unref();
     stopPurge();
+    // Keep-alive connections with no request in flight would hold close() open until the timeout:
+    // close them now, and again as in-flight requests finish and leave theirs idle.
+    const idleSweep = setInterval(() => app.server.closeIdleConnections(), 100);
+    app.server.closeIdleConnections();
     await app.close();
+    clearInterval(idleSweep);
     await infra.database.close();
     await infra.kv.close();
     process.exit(0);

@@ -41,6 +41,10 @@ export const EnvSchema = Type.Object({
   OTP_MAX_ATTEMPTS: int('Wrong tries per one-time code.', 5, 1, 20),
   OTP_RESEND_S: int('Cooldown between two codes to the same phone, in seconds.', 30, 0, 3600),
   OTP_MAX_FAILURES_PER_HOUR: int('Wrong codes per phone per hour, across codes.', 15, 1, 1000),
+  OTP_SENDS_PER_PHONE_HOUR: int('Code requests per phone per hour (sent or not).', 5, 1, 1000),
+  OTP_SENDS_PER_PHONE_DAY: int('Code requests per phone per day.', 10, 1, 10_000),
+  OTP_SENDS_PER_IP_HOUR: int('Code requests per client address per hour.', 30, 1, 100_000),
+  SMS_BUDGET_PER_HOUR: int('One-time-code SMS the whole service may send per hour (SMS pumping guard).', 5000, 1, 10_000_000),
   OTP_SECRET: Type.Optional(Type.String({ description: 'HMAC key for one-time codes at rest (32+ chars). Required in production; generated in development.', minLength: 32 })),
   SMS_PROVIDER: Type.Union([Type.Literal('log'), Type.Literal('outbox'), Type.Literal('http')], {
     description: 'log (development), outbox (JSON lines appended to SMS_OUTBOX_FILE) or http (a real gateway).',

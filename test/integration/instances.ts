@@ -21,7 +21,14 @@ export interface Instance {
  * one Redis (same key prefix), the same signing keys and OTP secret, each
  * with its own connection pool and Redis client.
  */
-export async function startInstances(count: number, env: Record<string, string> = {}, connectVia: (url: string) => string = (url) => url) {
+export interface InstanceOptions {
+  /** Maps the real database URL to the one the API connects to (e.g. through a cuttable proxy). */
+  connectDatabaseVia?: (url: string) => string;
+  redisUrl?: string;
+}
+
+export async function startInstances(count: number, env: Record<string, string> = {}, options: InstanceOptions = {}) {
+  const connectVia = options.connectDatabaseVia ?? ((url: string) => url);
   const testDb = await createTestDatabase();
   const prefix = `bima-it:${randomBytes(6).toString('hex')}:`;
   const keys = await loadSigningKeys([await generateSigningJwk()]);
@@ -32,7 +39,7 @@ export async function startInstances(count: number, env: Record<string, string> 
   const instances: Instance[] = [];
   for (let i = 0; i < count; i++) {
     const database = createDatabase(connectVia(testDb.url), { poolMax: 5 });
-    const kv = createRedisStore(process.env.TEST_REDIS_URL!, prefix);
+    const kv = createRedisStore(options.redisUrl ?? process.env.TEST_REDIS_URL!, prefix);
     await kv.connect();
     const sms = new MemorySms();
     const app = await buildApp(config, { database, kv, sms, clock: systemClock, keys, log: pino({ level: 'silent' }) });

@@ -1,50 +1,19 @@
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nextPhone } from '../helpers/app.js';
 import { startInstances, type Instance } from './instances.js';
-
-/**
- * A TCP proxy between the API and PostgreSQL that the test cuts and restores:
- * the database dies for this API instance while the suite's other databases
- * on the same server carry on.
- */
-class CuttableProxy {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-  constructor(private readonly target: { host: string; port: number }) {}
-
-  async open(): Promise<void> {
-    this.server = createServer((client) => {
-      const upstream = connect(this.target.port, this.target.host);
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
-        socket.on('error', () => socket.destroy());
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
-    this.port = (this.server.address() as { port: number }).port;
-  }
-
-  async cut(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
-  }
-}
+import { CuttableProxy } from './proxy.js';
 
 let cluster: Awaited<ReturnType<typeof startInstances>>;
 let api: Instance;
 const proxy = new CuttableProxy({ host: new URL(process.env.TEST_DATABASE_URL!).hostname, port: Number(new URL(process.env.TEST_DATABASE_URL!).port || 5432) });
 beforeAll(async () => {
   await proxy.open();
-  cluster = await startInstances(1, {}, (url) => {
+  cluster = await startInstances(1, {}, { connectDatabaseVia: (url) => {
     const viaProxy = new URL(url);
     viaProxy.hostname = '127.0.0.1';
     viaProxy.port = String(proxy.port);
     return viaProxy.toString();
-  });
+  } });
   api = cluster.instances[0]!;
 });
 afterAll(() => cluster.stop());

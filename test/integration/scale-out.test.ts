@@ -89,6 +89,21 @@ describe('two instances on one PostgreSQL and Redis', () => {
   });
 });
 
+describe('migrations when instances start together', () => {
+  it('apply once under the migration lock, whichever instance gets there first', async () => {
+    const { createTestDatabase } = await import('../helpers/app.js');
+    const { createDatabase } = await import('../../src/db/database.js');
+    const { migrateToLatest, migrations } = await import('../../src/db/migrate.js');
+    const fresh = await createTestDatabase();
+    const handles = Array.from({ length: 3 }, () => createDatabase(fresh.url, { poolMax: 2 }));
+    const results = await Promise.all(handles.map((h) => migrateToLatest(h.db)));
+    const applied = results.flatMap((r) => (r.results ?? []).filter((m) => m.status === 'Success').map((m) => m.migrationName));
+    expect(applied.sort()).toEqual(Object.keys(migrations).sort());
+    for (const h of handles) await h.close();
+    await fresh.drop();
+  });
+});
+
 describe('rate limits shared through Redis', () => {
   let limited: Awaited<ReturnType<typeof startInstances>>;
   afterAll(() => limited.stop());

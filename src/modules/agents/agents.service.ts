@@ -84,7 +84,7 @@ export class AgentsService {
         changes: { user_id: user.id, provider_ids: body.provider_ids, region_id: body.region_id ?? null } }, now);
       return { agent_id: agent.id, user_id: user.id };
     });
-    const otp = await this.deps.otp.issue(account.phone, 'register', true);
+    const otp = await this.deps.otp.issue(account.phone, 'register', true, ctx.ip);
     return { ...created, status: 'pending_approval' as const, otp };
   }
 

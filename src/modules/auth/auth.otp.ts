@@ -8,6 +8,7 @@ import { newId } from '../../shared/ids.js';
 import type { KeyValueStore } from '../../shared/kv-store.js';
 import type { SmsSender } from '../../shared/sms.js';
 import { consumeOtp, countOtpAttempt, findLatestOtp, insertOtp } from './auth.repository.js';
+import type { OtpSendLimits } from './auth.send-limits.js';
 
 export interface OtpTicket {
   expires_in: number;
@@ -35,15 +36,18 @@ export class OtpService {
     private readonly config: Config,
     private readonly secret: string,
     private readonly onCapReached?: (phone: string) => Promise<void>,
+    private readonly sendLimits?: OtpSendLimits,
   ) {}
 
   /**
    * Applies the resend cooldown for every request, sent or not, so the answer
    * never tells whether a phone is registered. `deliver` false: answer as if sent.
    */
-  async issue(phone: string, purpose: OtpPurpose, deliver: boolean): Promise<OtpTicket> {
+  async issue(phone: string, purpose: OtpPurpose, deliver: boolean, ip: string | null = null): Promise<OtpTicket> {
     await this.claimCooldown(phone, purpose);
+    await this.sendLimits?.claimRequest(phone, ip);
     if (deliver) {
+      await this.sendLimits?.claimSend();
       const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
       const now = this.clock.now();
       await insertOtp(this.db, {

@@ -52,7 +52,24 @@ export class RevocationStore {
   }
 
   isRevoked(sessionId: string): Promise<boolean> | boolean {
-    if (!this.live) return this.kv.exists(`revoked:${sessionId}`);
+    if (!this.live) return this.askStore(sessionId);
+    return this.inMirror(sessionId);
+  }
+
+  /**
+   * Redis unreachable: reads keep working on the last revocations this
+   * instance knew of (issue 6: sign-in fails closed, reads stay up); whatever
+   * is revoked meanwhile reaches the mirror once the subscription is back.
+   */
+  private async askStore(sessionId: string): Promise<boolean> {
+    try {
+      return await this.kv.exists(`revoked:${sessionId}`);
+    } catch {
+      return this.inMirror(sessionId);
+    }
+  }
+
+  private inMirror(sessionId: string): boolean {
     const until = this.mirror.get(sessionId);
     if (until === undefined) return false;
     if (until > Date.now()) return true;

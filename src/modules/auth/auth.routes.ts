@@ -41,7 +41,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app
       tags: ['auth'], summary: 'Send a one-time code', description: 'The same answer whether or not the phone is registered.',
       body: s.OtpRequestBodySchema, response: { 202: s.OtpAcceptedSchema, ...problems(422, 429, 503) },
     },
-  }, async (request, reply) => reply.code(202).send({ otp: await auth.requestOtp(request.body.phone_number, request.body.purpose) }));
+  }, async (request, reply) => reply.code(202).send({ otp: await auth.requestOtp(request.body.phone_number, request.body.purpose, request.ip) }));
 
   app.post('/auth/verify-otp', {
     config: authLimited,

@@ -75,7 +75,7 @@ export class AuthService {
   async register(input: NewAccountInput, ctx: AuditContext) {
     const account = await this.prepareNewAccount(input);
     const user = await this.db.transaction().execute((trx) => this.insertPendingUser(trx, account, 'policyholder', ctx));
-    const otp = await this.deps.otp.issue(account.phone, 'register', true);
+    const otp = await this.deps.otp.issue(account.phone, 'register', true, ctx.ip);
     return { user: toUserResponse(user), otp };
   }
 
@@ -113,7 +113,7 @@ export class AuthService {
 
   async login(input: LoginInput, ctx: AuditContext): Promise<TokenPair | { otp: OtpTicket }> {
     if (input.method === 'otp') {
-      return { otp: await this.requestOtp(input.phone_number, 'login') };
+      return { otp: await this.requestOtp(input.phone_number, 'login', ctx.ip) };
     }
     await this.deps.security?.assertAddressAllowed(ctx.ip);
     const { identifier, user } = await this.findLoginUser(input);
@@ -181,14 +181,14 @@ export class AuthService {
   }
 
   /** Always the same answer, whether or not the phone belongs to an eligible account. */
-  async requestOtp(phoneInput: string, purpose: OtpPurpose): Promise<OtpTicket> {
+  async requestOtp(phoneInput: string, purpose: OtpPurpose, ip: string | null = null): Promise<OtpTicket> {
     const phone = requirePhone(phoneInput);
     const user = await repo.findUserByPhone(this.db, phone);
     const eligible =
       purpose === 'register' ? user?.status === 'pending_verification'
       : purpose === 'login' ? user?.status === 'active'
       : user !== undefined && user.status !== 'deleted';
-    const ticket = await this.deps.otp.issue(phone, purpose, eligible);
+    const ticket = await this.deps.otp.issue(phone, purpose, eligible, ip);
     this.deps.onAuthEvent?.('otp_sent', purpose, eligible ? 'sent' : 'suppressed');
     return ticket;
   }
