@@ -1,5 +1,4 @@
 import swagger from '@fastify/swagger';
-import apiReference from '@scalar/fastify-api-reference';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 
@@ -40,6 +39,8 @@ export default fp(
     });
     if (!opts.enabled) return;
     app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+    // Imported only when served: the page's bundle costs about 20 MB of heap.
+    const { default: apiReference } = await import('@scalar/fastify-api-reference');
     await app.register(apiReference, {
       routePrefix: '/docs',
       configuration: { url: '/openapi.json', theme: 'default' },

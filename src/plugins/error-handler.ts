@@ -41,6 +41,7 @@ export function toAppError(error: FastifyError | AppError | Error): AppError | n
   if (byCode) return new AppError(byCode[0], byCode[1], byCode[2]);
   if (fe.statusCode === 429) return new AppError('RATE_LIMITED', 429, 'Too many requests; slow down.');
   if (error instanceof SyntaxError && fe.statusCode === 400) return new AppError('MALFORMED_JSON', 400, 'The body is not valid JSON.');
+  if (isPoolExhausted(error)) return new AppError('SERVICE_UNAVAILABLE', 503, 'The service is busy; try again shortly.', { retryAfterS: 2 });
   if (isDatabaseUnavailable(error)) return new AppError('SERVICE_UNAVAILABLE', 503, 'The database is unavailable; try again shortly.', { retryAfterS: 5 });
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return new AppError('BAD_REQUEST', fe.statusCode, 'The request could not be processed.');
   return null;
@@ -61,12 +62,17 @@ const FASTIFY_CODES: Record<string, [ErrorCode, number, string]> = {
 
 const DB_DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006']);
 
+/** Every pooled connection busy for longer than the connect timeout: load to shed, not an outage. */
+export function isPoolExhausted(error: unknown): boolean {
+  return /timeout exceeded when trying to connect/.test((error as { message?: string } | null)?.message ?? '');
+}
+
 export function isDatabaseUnavailable(error: unknown): boolean {
   const e = error as { code?: string; message?: string } | null;
   if (!e) return false;
   if (e.code && DB_DOWN_CODES.has(e.code)) return true;
   const message = e.message ?? '';
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connect ECONNREFUSED/.test(message);
+  return /Connection terminated|Client has encountered a connection error|connect ECONNREFUSED/.test(message);
 }
 
 function fromValidation(issues: ValidationIssue[], context: string): AppError {
@@ -97,7 +103,8 @@ export default fp(
     app.setErrorHandler((error: FastifyError, request, reply) => {
       const known = toAppError(error);
       if (known) {
-        if (known.status >= 500) request.log.warn({ err: error }, 'dependency unavailable');
+        // One line per refusal, without a stack: under overload these come by the thousand.
+        if (known.status >= 500) request.log.warn({ code: known.code, reason: error.message }, 'request refused: service unavailable');
         return sendProblem(request, reply, known);
       }
       request.log.error({ err: error }, 'unhandled error');

@@ -37,8 +37,17 @@ export class PasswordHasher {
     return !storedHash.startsWith('$argon2id$') || !storedHash.includes(PARAMS_TAG);
   }
 
+  /** Refuses at once when the queue is full, so a doomed sign-in costs no database or Redis work first. */
+  assertCapacity(): void {
+    if (this.running >= this.concurrency && this.waiting.length >= this.queueMax) throw this.busy();
+  }
+
   get queueDepth(): number {
     return this.waiting.length;
+  }
+
+  private busy(): AppError {
+    return new AppError('SERVICE_UNAVAILABLE', 503, 'Too many sign-ins at once; try again in a moment.', { retryAfterS: 2 });
   }
 
   private getDummyHash(): Promise<string> {
@@ -48,9 +57,7 @@ export class PasswordHasher {
 
   private async limit<T>(task: () => Promise<T>): Promise<T> {
     if (this.running >= this.concurrency) {
-      if (this.waiting.length >= this.queueMax) {
-        throw new AppError('SERVICE_UNAVAILABLE', 503, 'Too many sign-ins at once; try again in a moment.', { retryAfterS: 2 });
-      }
+      if (this.waiting.length >= this.queueMax) throw this.busy();
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     } else {
       this.running++;

@@ -115,6 +115,7 @@ export class AuthService {
     if (input.method === 'otp') {
       return { otp: await this.requestOtp(input.phone_number, 'login', ctx.ip) };
     }
+    this.deps.hasher.assertCapacity();
     await this.deps.security?.assertAddressAllowed(ctx.ip);
     const { identifier, user } = await this.findLoginUser(input);
     const now = this.now();

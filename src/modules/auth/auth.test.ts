@@ -277,3 +277,30 @@ describe('password sign-in', () => {
     expect(gone.json().code).toBe('INVALID_CREDENTIALS');
   });
 });
+
+describe('overload', () => {
+  it('past the hashing queue, sign-ins get 503 with Retry-After and none counts as a failed attempt', async () => {
+    const full = await buildTestApp({ env: { HASH_CONCURRENCY: '1', HASH_QUEUE_MAX: '0' } });
+    const user = await createUser(full, 'policyholder');
+    const attempt = () => full.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { method: 'password', phone_number: user.phone, password: TEST_PASSWORD } });
+    const answers = await Promise.all([attempt(), attempt(), attempt()]);
+    const statuses = answers.map((a) => a.statusCode).sort();
+    expect(statuses[0]).toBe(200);
+    expect(statuses.filter((s) => s === 503).length).toBeGreaterThan(0);
+    const refused = answers.find((a) => a.statusCode === 503)!;
+    expect(refused.headers['retry-after']).toBe('2');
+    const throttle = await full.database.db.selectFrom('login_throttles').selectAll().execute();
+    expect(throttle).toHaveLength(0);
+    await full.close();
+  });
+
+  it('with every hasher busy and no queue room, assertCapacity refuses before any I/O is attempted', async () => {
+    const { PasswordHasher } = await import('./auth.passwords.js');
+    const hasher = new PasswordHasher(1, 0);
+    expect(() => hasher.assertCapacity()).not.toThrow();
+    const running = hasher.hash('a long enough password');
+    expect(() => hasher.assertCapacity()).toThrow(/Too many sign-ins/);
+    await running;
+    expect(() => hasher.assertCapacity()).not.toThrow();
+  });
+});

@@ -18,6 +18,12 @@ export interface Actor {
   regionPath: string | null;
   agentId: string | null;
   agentStatus: AgentStatus | null;
+  /**
+   * A senior agent's team (itself included), resolved once per request: as a
+   * plain id list the planner can estimate it, where a recursive CTE inside
+   * the row filter made it walk whole tables in sort order.
+   */
+  teamAgentIds: string[];
 }
 
 export async function loadActor(db: Db, principal: Principal): Promise<Actor> {
@@ -29,6 +35,7 @@ export async function loadActor(db: Db, principal: Principal): Promise<Actor> {
     .where('users.id', '=', principal.userId)
     .executeTakeFirst();
   if (!row || row.status !== 'active') throw new AppError('UNAUTHENTICATED', 401, 'Sign in to continue.');
+  const teamAgentIds = row.role === 'senior_agent' && row.agent_id ? (await teamOf(db, row.agent_id)).rows.map((r) => r.id) : [];
   return {
     userId: row.id,
     sessionId: principal.sessionId,
@@ -38,6 +45,7 @@ export async function loadActor(db: Db, principal: Principal): Promise<Actor> {
     regionPath: row.region_path,
     agentId: row.agent_id,
     agentStatus: row.agent_status,
+    teamAgentIds,
   };
 }
 
@@ -78,14 +86,7 @@ export function agentScope(actor: Actor, agentIdColumn: Expression<string | null
         ? sql<SqlBool>`${agentIdColumn} IN (SELECT a.id FROM agents a JOIN regions r ON r.id = a.region_id WHERE r.path LIKE ${escapeLike(actor.regionPath) + '%'})`
         : sql<SqlBool>`false`;
     case 'senior_agent':
-      return actor.agentId
-        ? sql<SqlBool>`${agentIdColumn} IN (
-            WITH RECURSIVE team(id) AS (
-              SELECT id FROM agents WHERE id = ${actor.agentId}
-              UNION
-              SELECT a.id FROM agents a JOIN team t ON a.manager_agent_id = t.id
-            ) SELECT id FROM team)`
-        : sql<SqlBool>`false`;
+      return actor.teamAgentIds.length ? sql<SqlBool>`${agentIdColumn} = ANY(${actor.teamAgentIds}::uuid[])` : sql<SqlBool>`false`;
     case 'junior_agent':
       return actor.agentId ? sql<SqlBool>`${agentIdColumn} = ${actor.agentId}` : sql<SqlBool>`false`;
     default:

@@ -95,14 +95,24 @@ function phoneDigits(q: string): string | null {
   return digits.length >= 3 ? digits : null;
 }
 
-/** q: name anywhere (trigram index), email prefix, agent code prefix, phone prefix with or without +91. */
-function matchesQuery(q: string): Expression<SqlBool> {
+/** Users whose agent code starts with q; looked up first so the search's OR stays a union of index scans. */
+async function findUsersByAgentCodePrefix(db: Db, q: string): Promise<string[]> {
+  const rows = await db.selectFrom('agents').select('user_id').where('agent_code', 'like', escapeLike(q.trim()).toUpperCase() + '%').limit(100).execute();
+  return rows.map((r) => r.user_id);
+}
+
+/**
+ * q: name anywhere (trigram index), email prefix, agent code prefix, phone prefix with or without +91.
+ * Every arm is index-backed and none is a subquery, so the planner can OR bitmap scans together
+ * instead of walking the whole table in sort order (src/db/indexes.test.ts guards this).
+ */
+function matchesQuery(q: string, agentUserIds: string[]): Expression<SqlBool> {
   const text = escapeLike(q.trim());
   const parts = [
     sql<SqlBool>`users.full_name ILIKE ${'%' + text + '%'}`,
-    sql<SqlBool>`lower(users.email) LIKE ${text.toLowerCase() + '%'}`,
-    sql<SqlBool>`users.id IN (SELECT ag.user_id FROM agents ag WHERE ag.agent_code LIKE ${text.toUpperCase() + '%'})`,
+    sql<SqlBool>`(users.email IS NOT NULL AND lower(users.email) LIKE ${text.toLowerCase() + '%'})`,
   ];
+  if (agentUserIds.length) parts.push(sql<SqlBool>`users.id = ANY(${agentUserIds}::uuid[])`);
   const digits = phoneDigits(q.trim());
   if (digits) {
     parts.push(sql<SqlBool>`users.phone_number LIKE ${'+' + digits + '%'}`);
@@ -127,17 +137,23 @@ function afterCursor(s: UserSearch, after: CursorValue[]): Expression<SqlBool> {
     : sql<SqlBool>`(users.created_at, users.id) ${op} (${String(key)}::timestamptz, ${String(id)}::uuid)`;
 }
 
-export function searchUsers(db: Db, actor: Actor, s: UserSearch): Promise<UserSearchRow[]> {
+export async function searchUsers(db: Db, actor: Actor, s: UserSearch): Promise<UserSearchRow[]> {
   const orderExpr = s.field === 'full_name' ? sql`lower(users.full_name)` : sql`users.created_at`;
   let query = db.selectFrom('users').selectAll('users').select(sortKey(s.field).as('sort_key')).where(userScope(actor));
   query = s.status ? query.where('users.status', '=', s.status) : query.where('users.status', '!=', 'deleted');
-  if (s.q) query = query.where(matchesQuery(s.q));
+  if (s.q) query = query.where(matchesQuery(s.q, await findUsersByAgentCodePrefix(db, s.q)));
   if (s.role) query = query.where('users.role', '=', s.role);
   if (s.provider_id) query = query.where('users.provider_id', '=', s.provider_id);
   if (s.region_id) query = query.where('users.region_id', '=', s.region_id);
   if (s.created_from) query = query.where('users.created_at', '>=', new Date(s.created_from));
   if (s.created_to) query = query.where('users.created_at', '<', new Date(s.created_to));
   if (s.after) query = query.where(afterCursor(s, s.after));
+  if (s.q) {
+    // A text search is planned on its own (OFFSET 0 fences it): with the LIMIT pushed in, the planner would
+    // walk the sort index hoping to meet matches early, and read the whole table when there are few or none.
+    const hits = query.offset(0).as('hits');
+    return db.selectFrom(hits).selectAll().orderBy('hits.sort_key', s.direction).orderBy('hits.id', s.direction).limit(s.limit + 1).execute() as Promise<UserSearchRow[]>;
+  }
   return query.orderBy(orderExpr, s.direction).orderBy('users.id', s.direction).limit(s.limit + 1).execute();
 }
 

@@ -1,0 +1,53 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startNode, waitFor200 } from './infra.js';
+
+export interface StartTimes {
+  /** Fresh directory each time: PGlite initialises the cluster, the app migrates and creates its dev keys. */
+  coldMs: number[];
+  /** Restarts on an existing directory: what a redeploy or a laptop restart costs. */
+  warmMs: number[];
+}
+
+export const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/** Spawn to first 200 from /health/ready, of `node --import tsx src/server.ts` on PGlite; `runs` cold then `runs` warm. */
+export async function measurePgliteStart(root: string, port: number, runs: number, logPath: string): Promise<StartTimes> {
+  const coldMs: number[] = [];
+  const warmMs: number[] = [];
+  let lastDir: string | null = null;
+  try {
+    for (let i = 0; i < runs; i++) {
+      if (lastDir) rmSync(lastDir, { recursive: true, force: true });
+      lastDir = mkdtempSync(join(tmpdir(), 'bima-bench-pglite-'));
+      coldMs.push(await timeStart(root, port, lastDir, logPath));
+      console.log(`  PGlite cold start ${i + 1}/${runs}: ${coldMs.at(-1)!.toFixed(0)} ms`);
+    }
+    for (let i = 0; i < runs; i++) {
+      warmMs.push(await timeStart(root, port, lastDir!, logPath));
+      console.log(`  PGlite warm start ${i + 1}/${runs}: ${warmMs.at(-1)!.toFixed(0)} ms`);
+    }
+  } finally {
+    if (lastDir) rmSync(lastDir, { recursive: true, force: true });
+  }
+  return { coldMs, warmMs };
+}
+
+async function timeStart(root: string, port: number, dir: string, logPath: string): Promise<number> {
+  const env = {
+    NODE_ENV: 'development', LOG_LEVEL: 'warn', SEED_DEMO_DATA: 'false', PORT: String(port), HOST: '127.0.0.1',
+    DATABASE_URL: `pglite://${join(dir, 'db')}`, DATA_DIR: dir, REDIS_URL: '',
+  };
+  const since = performance.now();
+  const server = startNode(['--import', 'tsx', 'src/server.ts'], env, logPath, root);
+  try {
+    return await waitFor200(`http://127.0.0.1:${port}/health/ready`, since, 60_000, server);
+  } finally {
+    await server.stop();
+  }
+}

@@ -1,0 +1,123 @@
+import type { VerifyRate } from './argon2-rate.js';
+import type { Measurement } from './load.js';
+import { median, type StartTimes } from './pglite-start.js';
+import type { StormResult } from './storm.js';
+
+export interface RunReport {
+  mode: 'quick' | 'full';
+  command: string;
+  startedAt: Date;
+  finishedAt: Date;
+  machine: { cores: number; cpuModel: string; memoryGb: number; node: string; os: string; postgres: string; redis: string; loadStart: number[]; loadEnd: number[] };
+  sizes: Record<string, number>;
+  durationS: number;
+  warmupS: number;
+  connections: number[];
+  apiEnv: Record<string, string>;
+  seedSeconds: Record<string, number>;
+  /** scenario key → request description. */
+  requests: Record<string, string>;
+  /** connections → measurements, the reference first. */
+  results: Map<number, Measurement[]>;
+  verifyRates: VerifyRate[];
+  storm: StormResult | null;
+  memory: { idleRssMb: number; minIdleRssMb: number; idleAgeS: number; afterLoadRssMb: number; peakRssMb: number; compiledIdleRssMb: number | null } | null;
+  startTimes: StartTimes | null;
+  slowQueries: Array<{ sql: string; count: number; maxMs: number }>;
+}
+
+const f = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${f(a / b, 2)}×` : 'n/a');
+const verdict = (ok: boolean | null) => (ok === null ? 'not measured' : ok ? '**met**' : '**not met**');
+const samples = (m: Measurement) => (m.server ? `${m.server.poolWaitingMax} / ${f(m.server.poolWaitingMean)}, ${f(m.server.loopLagP99MaxMs, 0)} ms` : '');
+const codes = (m: Measurement) => Object.entries(m.statusCodes).map(([code, count]) => `${code}: ${count}`).join(', ');
+
+function scenarioTable(rows: Measurement[], requests: Record<string, string>): string[] {
+  const ref = rows[0]!;
+  const lines = [
+    '| scenario | 2xx/s | × ref | p50 ms (× ref) | p95 ms (× ref) | p99 ms (× ref) | non-2xx | errors (timeouts) | status codes | API: pool waiting max / mean, loop lag p99 max |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
+  ];
+  for (const m of rows) {
+    const lat = (v: number, r: number) => `${f(v)} (${ratio(v, r)})`;
+    lines.push(`| ${m.name} | ${f(m.okRps, 0)} | ${ratio(m.okRps, ref.okRps)} | ${lat(m.p50, ref.p50)} | ${lat(m.p95, ref.p95)} | ${lat(m.p99, ref.p99)} | ${m.non2xx} | ${m.errors} (${m.timeouts}) | ${codes(m)} | ${samples(m)} |`);
+  }
+  const notes = rows.flatMap((m) => m.notes.map((n) => `- ${m.name}: ${n}`));
+  return [...lines, '', ...rows.map((m) => `- ${m.name}: \`${requests[m.name] ?? ''}\``), ...notes];
+}
+
+function targets(r: RunReport): string[] {
+  const best = Math.max(...r.verifyRates.map((v) => v.perSecond));
+  const loginRows = [...r.results.entries()].map(([c, rows]) => [c, rows.find((m) => m.name === 'login')] as const).filter(([, m]) => m);
+  const loginText = loginRows.map(([c, m]) => `${f(m!.okRps)} logins/s at ${c} conn. = ${ratio(m!.okRps, best)}`).join('; ');
+  const loginOk = loginRows.length && r.verifyRates.length ? loginRows.every(([, m]) => m!.okRps >= 0.9 * best) : null;
+  const cold = r.startTimes ? median(r.startTimes.coldMs) : Number.NaN;
+  return [
+    '| target (issue 8) | measured | verdict |',
+    '| --- | --- | --- |',
+    `| login ≥ 0.9× raw argon2id verify rate | ${loginText || 'n/a'} of the best raw rate (${f(best)}/s) | ${verdict(loginOk)} |`,
+    `| login storm: read p95 storm/quiet < 2× | ${r.storm ? `${f(r.storm.p95Ratio, 2)}× (${f(r.storm.quiet.p95)} → ${f(r.storm.storm.p95)} ms)` : 'n/a'} | ${verdict(r.storm ? r.storm.p95Ratio < 2 : null)} |`,
+    `| idle RSS after start + seeding < 150 MB | ${r.memory ? `${f(r.memory.idleRssMb)} MB (lowest while idle: ${f(r.memory.minIdleRssMb)} MB)` : 'n/a'} | ${verdict(r.memory ? r.memory.idleRssMb < 150 : null)} |`,
+    `| PGlite start-to-ready, median of 3 < 3 s | ${r.startTimes ? `${f(cold / 1000, 2)} s (fresh directory)` : 'n/a'} | ${verdict(r.startTimes ? cold < 3000 : null)} |`,
+  ];
+}
+
+function stormSection(s: StormResult): string[] {
+  const row = (m: Measurement) => `| ${m.name} | ${m.connections} | ${f(m.okRps, 0)} | ${f(m.p50)} | ${f(m.p95)} | ${f(m.p99)} | ${m.non2xx} | ${m.errors} | ${codes(m)} | ${samples(m)} |`;
+  return [
+    '| run | connections | 2xx/s | p50 ms | p95 ms | p99 ms | non-2xx | errors | status codes | API: pool waiting max / mean, loop lag p99 max |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
+    row(s.quiet), row(s.storm), row(s.flood),
+    '', `Read p95 during the storm / alone: **${f(s.p95Ratio, 2)}×**.`,
+  ];
+}
+
+export function renderReport(r: RunReport): string {
+  const m = r.machine;
+  const wall = (r.finishedAt.getTime() - r.startedAt.getTime()) / 1000;
+  const label = r.mode === 'quick' ? 'QUICK run (development sizes and durations: indicative only)' : 'FULL run';
+  const out = [
+    '# Bima API benchmark report', '',
+    `> **${label}** — generated by \`${r.command}\` on ${r.startedAt.toISOString()}. Raw figures: \`bench/results/\`.`, '',
+    '## Machine and run', '',
+    '| | |', '| --- | --- |',
+    `| CPU | ${m.cores} cores, ${m.cpuModel} |`, `| memory | ${f(m.memoryGb)} GB |`, `| Node.js | ${m.node} |`, `| OS | ${m.os} |`,
+    `| PostgreSQL / Redis | ${m.postgres} / ${m.redis} (local) |`,
+    `| load average (1/5/15 min) at start → end | ${m.loadStart.map((x) => f(x, 2)).join(' / ')} → ${m.loadEnd.map((x) => f(x, 2)).join(' / ')} |`,
+    `| date | ${r.startedAt.toISOString()} → ${r.finishedAt.toISOString()} (${f(wall / 60)} min wall) |`,
+    `| per scenario | ${r.durationS} s measured after a ${r.warmupS} s warm-up (not counted), at ${r.connections.join(' and ')} connections |`,
+    `| data | ${Object.entries(r.sizes).map(([k, v]) => `${v.toLocaleString('en-US')} ${k}`).join(', ')} |`,
+    `| seeding | ${Object.entries(r.seedSeconds).map(([k, v]) => `${k} ${f(v)} s`).join(', ')} |`,
+    `| API environment | ${Object.entries(r.apiEnv).map(([k, v]) => `\`${k}=${v}\``).join(' ')} |`,
+    '', '## Targets', '', ...targets(r), '',
+    '## Throughput and latency against the reference server', '',
+    'Throughput counts 2xx answers only; latencies are of 2xx answers; "× ref" divides by the reference server at the same connection count',
+    '(throughput: higher is better, 1.00× = as fast as the bare minimum; latency: lower is better).', '',
+  ];
+  for (const [connections, rows] of r.results) out.push(`### ${connections} connections`, '', ...scenarioTable(rows, r.requests), '');
+  out.push('## Raw argon2id verify rate (m=19456, t=2, p=1)', '',
+    '| concurrency | verifies | seconds | verifies/s | mean ms per verify |', '| ---: | ---: | ---: | ---: | ---: |',
+    ...r.verifyRates.map((v) => `| ${v.concurrency} | ${v.verifies} | ${f(v.seconds)} | ${f(v.perSecond)} | ${f(v.meanMs)} |`),
+    '', `libuv thread pool: ${process.env.UV_THREADPOOL_SIZE ?? '4 (default)'} threads. The API verifies at most HASH_CONCURRENCY (default 2) at once.`, '');
+  if (r.storm) out.push('## Login storm', '', ...stormSection(r.storm), '');
+  if (r.memory) {
+    out.push('## Memory of the API process', '',
+      `- idle, 3 s after start and seeding: **${f(r.memory.idleRssMb)} MB** RSS (the target figure)`,
+      `- lowest while still idle, until ${f(r.memory.idleAgeS, 0)} s after spawn: ${f(r.memory.minIdleRssMb)} MB (V8 may return unused heap 30-40 s into idleness)`,
+      `- after all load scenarios: ${f(r.memory.afterLoadRssMb)} MB RSS; peak (VmHWM): ${f(r.memory.peakRssMb)} MB`,
+      r.memory.compiledIdleRssMb === null
+        ? '- the compiled build (`node dist/src/server.js`) was not measured: run `npm run build` first to include it'
+        : `- the compiled build (\`node dist/src/server.js\`, no tsx), 3 s after start on the same database: **${f(r.memory.compiledIdleRssMb)} MB** RSS`,
+      '', 'The bench runs the API as `node --import tsx src/server.ts`; tsx compiles TypeScript in-process, which the compiled build does not pay for.', '');
+  }
+  if (r.startTimes) {
+    out.push('## Start-to-ready on PGlite', '', 'Spawn of `node --import tsx src/server.ts` (SEED_DEMO_DATA=false) until `/health/ready` answers 200.', '',
+      `- fresh directory (cluster init, migrations, dev key): ${r.startTimes.coldMs.map((x) => f(x, 0)).join(', ')} ms → median **${f(median(r.startTimes.coldMs), 0)} ms**`,
+      `- existing directory (restart): ${r.startTimes.warmMs.map((x) => f(x, 0)).join(', ')} ms → median **${f(median(r.startTimes.warmMs), 0)} ms**`, '');
+  }
+  if (r.slowQueries.length) {
+    out.push('## Slow queries the API logged (SLOW_QUERY_MS)', '', '| count | max ms | statement |', '| ---: | ---: | --- |',
+      ...r.slowQueries.map((q) => `| ${q.count} | ${f(q.maxMs, 0)} | \`${q.sql.replace(/\s+/g, ' ').replace(/\|/g, '\\|').slice(0, 240)}\` |`), '');
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,198 @@
+/**
+ * `npm run bench [-- --quick]`: seeds a fresh PostgreSQL database, starts the
+ * API and a minimal reference server, measures every scenario at each
+ * connection count, and writes bench/REPORT.md (see bench/README.md).
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, tmpdir, totalmem, type } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { cores, hashPassword, measureVerifyRate, type VerifyRate } from './argon2-rate.js';
+import { BENCH_PASSWORD, chooseUsers, createRefreshTokens, policiesOf, quoteBodies, signInAll, spread } from './fixtures.js';
+import * as infra from './infra.js';
+import { runLoad, type Measurement } from './load.js';
+import { parseOptions, type BenchOptions } from './options.js';
+import { measurePgliteStart, type StartTimes } from './pglite-start.js';
+import { renderReport, type RunReport } from './report.js';
+import { REFERENCE, SCENARIOS, type Fixtures, type Scenario } from './scenarios.js';
+import { isActivePolicyholder, layout, seedDatabase } from './seed.js';
+import { measureStorm } from './storm.js';
+
+const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const RESULTS = join(ROOT, 'bench', 'results');
+const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15);
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const startedAt = new Date();
+  mkdirSync(RESULTS, { recursive: true });
+  const logPath = join(RESULTS, `${stamp}-servers.log`);
+  const loadStart = loadavg();
+  console.log(`bima bench (${options.mode}): ${cores()} cores, load average ${loadStart.map((l) => l.toFixed(2)).join(' ')}; logs: ${logPath}`);
+  const ports = [options.port, options.port + 1, options.port + 2];
+  for (const port of ports) await infra.assertPortFree(port);
+
+  const storedHash = await hashPassword(BENCH_PASSWORD);
+  const verifyRates = options.skipArgon2 ? [] : await argon2Rates(options, storedHash);
+  const startTimes = options.skipPglite ? null : await pgliteStarts(options, logPath);
+
+  const dbName = `bima_bench_${stamp.toLowerCase()}`;
+  const dataDir = mkdtempSync(join(tmpdir(), 'bima-bench-'));
+  let dbCreated = false;
+  const cleanup = async () => {
+    await infra.stopAll();
+    if (dbCreated && !options.keepDb) {
+      await infra.dropDatabase(options.adminUrl, dbName).catch((e: unknown) => console.error('drop database:', e));
+      await infra.flushRedis(options.redisUrl).catch((e: unknown) => console.error('flush Redis:', e));
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
+  try {
+    const dbUrl = await infra.createDatabase(options.adminUrl, dbName);
+    dbCreated = true;
+    await infra.flushRedis(options.redisUrl);
+    const versions = await infra.serverVersions(options.adminUrl, options.redisUrl);
+    const apiEnv = {
+      NODE_ENV: 'development', LOG_LEVEL: 'warn', SEED_DEMO_DATA: 'false', HOST: '127.0.0.1', PORT: String(options.port),
+      RATE_LIMIT_MAX: '1000000000', AUTH_RATE_LIMIT_MAX: '1000000000', ACCESS_TOKEN_TTL_S: '3600', ...options.apiEnv,
+    };
+    console.log(`starting the API on :${options.port} (database ${dbName}, Redis ${options.redisUrl})`);
+    const apiUrl = `http://127.0.0.1:${options.port}`;
+    const api = infra.startNode(['--import', 'tsx', 'src/server.ts'], { ...apiEnv, DATABASE_URL: dbUrl, REDIS_URL: options.redisUrl, DATA_DIR: dataDir }, logPath, ROOT);
+    const spawnedAt = performance.now();
+    const readyMs = await infra.waitFor200(`${apiUrl}/health/ready`, spawnedAt, 120_000, api);
+    console.log(`API ready in ${readyMs.toFixed(0)} ms (migrations included); seeding ${JSON.stringify(options.sizes)}`);
+    const seedSeconds = await seedDatabase(dbUrl, options.sizes, storedHash);
+    await sleep(3000);
+    const idle = await infra.idleMemory(api.pid, spawnedAt);
+    console.log(`API idle RSS after seeding: ${idle.firstRssMb.toFixed(1)} MB (lowest until ${idle.ageS.toFixed(0)} s after spawn: ${idle.minRssMb.toFixed(1)} MB)`);
+    const compiledIdleRssMb = await compiledIdleRss(options, { ...apiEnv, DATABASE_URL: dbUrl, REDIS_URL: options.redisUrl, DATA_DIR: dataDir }, logPath);
+    if (compiledIdleRssMb !== null) console.log(`compiled build idle RSS: ${compiledIdleRssMb.toFixed(1)} MB`);
+
+    const refPort = options.port + 1;
+    const reference = infra.startNode(['--import', 'tsx', 'bench/reference-server.ts'], {
+      PORT: String(refPort), DATABASE_URL: dbUrl, REDIS_URL: options.redisUrl, JWKS_FILE: join(dataDir, 'jwt-keys.json'), DATABASE_POOL_MAX: options.apiEnv.DATABASE_POOL_MAX ?? '10',
+    }, logPath, ROOT);
+    await infra.waitFor200(`http://127.0.0.1:${refPort}/health`, performance.now(), 60_000, reference);
+
+    const fixtures = await prepareFixtures(options, apiUrl, dbUrl);
+    const scenarios = SCENARIOS.filter((s) => options.only.length === 0 || options.only.includes(s.key));
+    const results = new Map<number, Measurement[]>();
+    const saveRaw = (extra: Record<string, unknown> = {}) =>
+      writeFileSync(join(RESULTS, `${stamp}.json`), JSON.stringify({ options, results: Object.fromEntries(results), verifyRates, startTimes, ...extra }, null, 2));
+    for (const connections of options.connections) {
+      const rows: Measurement[] = [];
+      results.set(connections, rows);
+      for (const scenario of [REFERENCE, ...scenarios]) {
+        rows.push(await measure(scenario, options, fixtures, connections, scenario.server === 'api' ? apiUrl : `http://127.0.0.1:${refPort}`));
+        saveRaw();
+        await sleep(1000);
+      }
+    }
+    const storm = options.skipStorm ? null : await measureStorm({
+      apiUrl, root: ROOT, fixtures, readConnections: 100, floodConnections: options.stormFloodConnections, durationS: options.durationS,
+    });
+    const after = infra.memoryOf(api.pid);
+    await reference.stop();
+    await api.stop();
+    saveRaw({ storm, memory: { idle, after } });
+
+    const report: RunReport = {
+      mode: options.mode, command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+      startedAt, finishedAt: new Date(),
+      machine: { cores: cores(), cpuModel: cpus()[0]?.model ?? '?', memoryGb: totalmem() / 2 ** 30, node: process.version, os: `${type()} ${release()}`,
+        ...versions, loadStart, loadEnd: loadavg() },
+      sizes: { ...options.sizes }, durationS: options.durationS, warmupS: options.warmupS, connections: options.connections,
+      apiEnv: { DATABASE_POOL_MAX: '10 (default)', HASH_CONCURRENCY: '2 (default)', HASH_QUEUE_MAX: '64 (default)', ...apiEnv },
+      seedSeconds, requests: Object.fromEntries([REFERENCE, ...SCENARIOS].map((s) => [s.key, s.request])), results, verifyRates,
+      storm, memory: { idleRssMb: idle.firstRssMb, minIdleRssMb: idle.minRssMb, idleAgeS: idle.ageS, afterLoadRssMb: after.rssMb, peakRssMb: after.peakRssMb, compiledIdleRssMb }, startTimes, slowQueries: slowQueries(logPath),
+    };
+    writeFileSync(join(ROOT, options.report), `${renderReport(report)}\n`);
+    console.log(`\nreport written to ${options.report}`);
+  } finally {
+    await cleanup();
+  }
+}
+
+async function argon2Rates(options: BenchOptions, storedHash: string): Promise<VerifyRate[]> {
+  const rates: VerifyRate[] = [];
+  for (const concurrency of [4, 2]) {
+    const rate = await measureVerifyRate(storedHash, BENCH_PASSWORD, concurrency, options.verifySeconds);
+    console.log(`argon2id raw verify, concurrency ${concurrency}: ${rate.perSecond.toFixed(1)}/s (mean ${rate.meanMs.toFixed(1)} ms)`);
+    rates.push(rate);
+  }
+  return rates;
+}
+
+/** Idle RSS of `node dist/src/server.js` (when `npm run build` has been run) on the same seeded database. */
+async function compiledIdleRss(options: BenchOptions, env: Record<string, string>, logPath: string): Promise<number | null> {
+  if (!existsSync(join(ROOT, 'dist', 'src', 'server.js'))) return null;
+  const port = options.port + 2;
+  const server = infra.startNode(['dist/src/server.js'], { ...env, PORT: String(port) }, logPath, ROOT);
+  try {
+    await infra.waitFor200(`http://127.0.0.1:${port}/health/ready`, performance.now(), 60_000, server);
+    await sleep(3000);
+    return infra.memoryOf(server.pid).rssMb;
+  } finally {
+    await server.stop();
+  }
+}
+
+async function pgliteStarts(options: BenchOptions, logPath: string): Promise<StartTimes> {
+  console.log('PGlite start-to-ready:');
+  return measurePgliteStart(ROOT, options.port + 2, 3, logPath);
+}
+
+async function prepareFixtures(options: BenchOptions, apiUrl: string, dbUrl: string): Promise<Fixtures> {
+  const chosen = chooseUsers(options.sizes, options.signInAgents, options.signInHolders);
+  const started = performance.now();
+  const agents = await signInAll(apiUrl, chosen.agents);
+  const holders = await signInAll(apiUrl, chosen.holders);
+  console.log(`signed in ${agents.length} agents and ${holders.length} policyholders in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  const policyReads = await policiesOf(dbUrl, agents, 5);
+  const bodies = await quoteBodies(dbUrl);
+  const loginUsers = spread(layout(options.sizes).firstPolicyholder, options.sizes.users, 20_000, isActivePolicyholder);
+  // Generous: a fresh token per request for the warm-up and the run at up to 2500 refreshes/s (the report says if it ran out).
+  const perLevel = (options.durationS + options.warmupS) * 2500;
+  const refreshTokens = new Map<number, string[]>();
+  for (const connections of options.connections) refreshTokens.set(connections, await createRefreshTokens(dbUrl, perLevel));
+  console.log(`fixtures: ${policyReads.length} policy reads, ${bodies.length} quote bodies, ${loginUsers.length} login users, ${perLevel} refresh tokens per level`);
+  return { userTokens: [...agents, ...holders].map((s) => s.accessToken), agentTokens: agents.map((a) => a.accessToken), policyReads, quoteBodies: bodies, loginUsers, refreshTokens };
+}
+
+async function measure(scenario: Scenario, options: BenchOptions, fixtures: Fixtures, connections: number, url: string): Promise<Measurement> {
+  const notes: string[] = [];
+  const m = await runLoad({
+    name: scenario.key, url, connections, durationS: options.durationS, warmupS: options.warmupS, requests: scenario.build(fixtures, connections, notes), notes,
+    ...(scenario.server === 'api' ? { metricsUrl: `${url}/metrics` } : {}),
+  });
+  console.log(`${String(connections).padStart(5)} conn  ${scenario.key.padEnd(12)} ${m.okRps.toFixed(0).padStart(7)} 2xx/s  p50 ${m.p50.toFixed(1)}  p95 ${m.p95.toFixed(1)}  p99 ${m.p99.toFixed(1)} ms  non-2xx ${m.non2xx}  errors ${m.errors}${m.non2xx ? `  ${JSON.stringify(m.statusCodes)}` : ''}${
+    m.server ? `  [pool waiting max ${m.server.poolWaitingMax}, loop lag p99 max ${m.server.loopLagP99MaxMs.toFixed(0)} ms]` : ''}`);
+  return m;
+}
+
+/** The API's "slow query" log lines, grouped by statement, most frequent first. */
+function slowQueries(logPath: string): RunReport['slowQueries'] {
+  const groups = new Map<string, { sql: string; count: number; maxMs: number }>();
+  for (const line of readFileSync(logPath, 'utf8').split('\n')) {
+    if (!line.includes('"slow query"')) continue;
+    try {
+      const entry = JSON.parse(line) as { sql?: string; duration_ms?: number };
+      const group = groups.get(entry.sql ?? '?') ?? { sql: entry.sql ?? '?', count: 0, maxMs: 0 };
+      group.count += 1;
+      group.maxMs = Math.max(group.maxMs, entry.duration_ms ?? 0);
+      groups.set(group.sql, group);
+    } catch {
+      // not a JSON line
+    }
+  }
+  return [...groups.values()].sort((a, b) => b.count - a.count).slice(0, 10);
+}
+
+main().catch(async (error: unknown) => {
+  console.error('bench failed:', error);
+  await infra.stopAll();
+  process.exit(1);
+});
