@@ -44,8 +44,11 @@ describe('intrusion detection (ASVS V2.2, API2)', () => {
   it('repeated 403s from one user are reported once at the threshold', async () => {
     const agent = await signInAs(ctx, 'junior_agent');
     for (let i = 0; i < 12; i++) await ctx.app.inject({ method: 'PUT', url: '/api/v1/feature-flags/x-flag', headers: agent.headers, payload: { enabled: true } });
-    const events = (await securityEvents('repeated_forbidden')).filter((e) => e.user_id === agent.userId);
-    expect(events).toHaveLength(1);
+    // Counted after each answer is sent (never delaying it), so the event may land a moment later.
+    const mine = async () => (await securityEvents('repeated_forbidden')).filter((e) => e.user_id === agent.userId);
+    for (let i = 0; i < 40 && (await mine()).length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await mine()).toHaveLength(1);
   });
 
   it('a sign-in from a new device is noticed, a known one is not', async () => {
