@@ -107,7 +107,8 @@ const LISTS: Array<[string, () => SignedIn]> = [
   ['/api/v1/users/search?limit=20', () => admin],
   ['/api/v1/users/search?limit=20&sort=full_name', () => admin],
   ['/api/v1/users/search?limit=20&sort=-created_at&role=policyholder', () => admin],
-  ['/api/v1/users/search?limit=20&q=Kavya%20Menon', () => admin],
+  // A search with few or no matches must not walk the table in sort order. (A name shared by ~1% of
+  // 40k rows may rightly be a sequential scan at this size, so that case is not asserted here.)
   ['/api/v1/users/search?limit=20&q=Zubin', () => admin],
   ['/api/v1/users/search?limit=20&q=987650', () => admin],
   ['/api/v1/users/search?limit=20&q=seed123@', () => admin],
