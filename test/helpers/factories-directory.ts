@@ -5,8 +5,9 @@
  * (policies) build on createActiveAgent, createProduct and createCustomer.
  */
 import { sql } from 'kysely';
-import type { AgentStatus, PremiumMode, ProductKind, ProviderType, RateBandJson } from '../../src/db/types.js';
+import type { AgentStatus, ProductKind, ProviderType } from '../../src/db/types.js';
 import { formatAgentCode } from '../../src/modules/agents/agents.service.js';
+import type { RatingRules } from '../../src/modules/policies/premium.js';
 import { newId } from '../../src/shared/ids.js';
 import { createUser, nextPhone, signIn, type SignedIn, type TestContext } from './app.js';
 
@@ -41,20 +42,8 @@ export async function createProvider(ctx: TestContext, options: { code?: string;
   return { id, code, type };
 }
 
-export interface ProductRules {
-  kind: ProductKind;
-  min_entry_age: number;
-  max_entry_age: number;
-  max_maturity_age: number;
-  min_sum_assured_paise: number;
-  max_sum_assured_paise: number;
-  min_term_years: number;
-  max_term_years: number;
-  premium_modes: PremiumMode[];
-  rate_table: RateBandJson[];
-  tax_rate_bp: number | null;
-  modal_factors: Partial<Record<PremiumMode, string>> | null;
-}
+/** A product's rules as the engine reads them, every field given. */
+export type ProductRules = Required<RatingRules>;
 
 /** A consistent term product: entry 18..60, maturity by 85, ₹1 lakh..₹5 crore, 5..25 years, every mode. */
 export const DEFAULT_PRODUCT_RULES: Readonly<ProductRules> = Object.freeze<ProductRules>({

@@ -9,7 +9,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { DB, PremiumMode } from '../../db/types.js';
 import { AppError, type ErrorCode, type FieldError } from '../../shared/errors.js';
 import { assertCanSell } from '../agents/agents.selling.js';
-import { ratingRulesOf } from '../providers/products.service.js';
+import { ratingRulesOf } from '../providers/products.schemas.js';
 import { checkEligibility, computePremium, type PremiumBreakdown, type RuleViolation } from './premium.js';
 import type { ProductForSale, Seller } from './policies.repository.js';
 

@@ -7,7 +7,7 @@ import { newId } from '../../shared/ids.js';
 import { runIdempotent, type StoredResponse } from '../../shared/idempotency.js';
 import { decodeCursor, toPage } from '../../shared/pagination.js';
 import { appendAuditEvent, SYSTEM_CONTEXT, type AuditContext } from '../audit/audit.repository.js';
-import { ratingRulesOf } from '../providers/products.service.js';
+import { ratingRulesOf } from '../providers/products.schemas.js';
 import { assertActiveAgent, loadActor, type Actor } from '../rbac/rbac.scope.js';
 import { assertIfMatch } from '../../shared/etag.js';
 import { formatPolicyNumber } from './policy-number.js';

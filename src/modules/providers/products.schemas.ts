@@ -3,6 +3,7 @@ import { Type, type Static, type TSchema } from 'typebox';
 import { PREMIUM_MODES, type ProductsTable } from '../../db/types.js';
 import { toIso } from '../../shared/clock.js';
 import { PaginationQuerySchema, PaiseSchema, TextSchema, TimestampSchema, UuidSchema } from '../../shared/schemas.js';
+import type { RatingRules } from '../policies/premium.js';
 import { CodeInputSchema, ProductKindSchema } from './providers.schemas.js';
 
 export type ProductRow = Selectable<ProductsTable>;
@@ -98,14 +99,10 @@ export const ProductSchema = Type.Object({
 }, { description: 'A product with the rating rules its premiums follow.' });
 export type Product = Static<typeof ProductSchema>;
 
-export function toProductResponse(row: ProductRow): Product {
+/** The rules validateRatingRules judges, taken from a stored product. */
+export function ratingRulesOf(row: ProductRow): Required<RatingRules> {
   return {
-    id: row.id,
-    provider_id: row.provider_id,
-    code: row.code,
-    name: row.name,
     kind: row.kind,
-    status: row.status,
     min_entry_age: row.min_entry_age,
     max_entry_age: row.max_entry_age,
     max_maturity_age: row.max_maturity_age,
@@ -114,8 +111,21 @@ export function toProductResponse(row: ProductRow): Product {
     min_term_years: row.min_term_years,
     max_term_years: row.max_term_years,
     premium_modes: row.premium_modes,
+    modal_factors: row.modal_factors,
     rate_table: row.rate_table,
     tax_rate_bp: row.tax_rate_bp,
+  };
+}
+
+export function toProductResponse(row: ProductRow): Product {
+  return {
+    id: row.id,
+    provider_id: row.provider_id,
+    code: row.code,
+    name: row.name,
+    status: row.status,
+    ...ratingRulesOf(row),
+    // The engine's factor type is narrower than the wire's; the values are the same decimal strings.
     modal_factors: row.modal_factors as Record<string, string> | null,
     created_at: toIso(row.created_at),
     updated_at: toIso(row.updated_at),

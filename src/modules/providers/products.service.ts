@@ -11,28 +11,10 @@ import { validateRatingRules, type RatingRules } from '../policies/premium.js';
 import { loadActor } from '../rbac/rbac.scope.js';
 import { assertIfMatch } from '../../shared/etag.js';
 import * as repo from './products.repository.js';
-import { toProductResponse, type CreateProductBody, type Product, type ProductListQuery, type ProductRow, type UpdateProductBody } from './products.schemas.js';
+import { ratingRulesOf, toProductResponse, type CreateProductBody, type Product, type ProductListQuery, type ProductRow, type UpdateProductBody } from './products.schemas.js';
 import { findProviderById } from './providers.repository.js';
 import { CODE_PATTERN } from './providers.schemas.js';
 import { managesProvider, uniqueViolation, type IdempotencyRequest } from './providers.service.js';
-
-/** The rules validateRatingRules judges, taken from a stored product. */
-export function ratingRulesOf(row: ProductRow): RatingRules {
-  return {
-    kind: row.kind,
-    min_entry_age: row.min_entry_age,
-    max_entry_age: row.max_entry_age,
-    max_maturity_age: row.max_maturity_age,
-    min_sum_assured_paise: row.min_sum_assured_paise,
-    max_sum_assured_paise: row.max_sum_assured_paise,
-    min_term_years: row.min_term_years,
-    max_term_years: row.max_term_years,
-    premium_modes: row.premium_modes,
-    modal_factors: row.modal_factors,
-    rate_table: row.rate_table,
-    tax_rate_bp: row.tax_rate_bp,
-  };
-}
 
 /** Contradictory rules are refused as a whole, each violation named with its rule code. */
 export function assertConsistentRules(rules: RatingRules): void {
