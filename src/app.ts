@@ -87,8 +87,8 @@ export async function buildApp(config: Config, infra: Infrastructure) {
 
   const services = buildServices(config, infra, (event, method, outcome) => app.metrics?.authOutcomes.inc({ event, method, outcome }));
   app.decorate('services', services);
-  app.addHook('onReady', () => services.revocations.start());
-  app.addHook('onClose', () => services.revocations.stop());
+  app.addHook('onReady', () => services.broadcast.start());
+  app.addHook('onClose', () => services.broadcast.stop());
   app.decorate('config', config);
 
   await app.register(errorHandler);
@@ -102,7 +102,10 @@ export async function buildApp(config: Config, infra: Infrastructure) {
     onLimited: (scope) => app.metrics.rateLimitHits.inc({ scope }),
   });
   await app.register(docs, { enabled: config.DOCS_ENABLED });
-  await app.register(authenticate, { keys: infra.keys, settings: services.auth.tokenSettings, revocations: services.revocations, clock: infra.clock });
+  await app.register(authenticate, {
+    keys: infra.keys, settings: services.auth.tokenSettings, revocations: services.revocations, clock: infra.clock,
+    currentRole: async (userId) => (await services.callers.user(userId))?.role,
+  });
   await app.register(health, { db: infra.database.db, kv: infra.kv });
   await app.register(requestGuards, {
     requireHttps: config.isProduction,

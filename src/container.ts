@@ -12,6 +12,8 @@ import { OtpService } from './modules/auth/auth.otp.js';
 import { OtpSendLimits } from './modules/auth/auth.send-limits.js';
 import { PasswordHasher } from './modules/auth/auth.passwords.js';
 import { RevocationStore } from './modules/auth/auth.revocation.js';
+import { Callers } from './modules/rbac/rbac.callers.js';
+import { Broadcast } from './shared/broadcast.js';
 import { AuthService } from './modules/auth/auth.service.js';
 import { CustomersService } from './modules/customers/customers.service.js';
 import { FeatureFlagsService } from './modules/feature-flags/feature-flags.service.js';
@@ -54,7 +56,9 @@ export interface Services {
   agentDocuments: AgentDocumentsService;
   customers: CustomersService;
   hasher: PasswordHasher;
+  broadcast: Broadcast;
   revocations: RevocationStore;
+  callers: Callers;
   otp: OtpService;
   security: SecurityService;
 }
@@ -66,7 +70,9 @@ export function buildServices(config: Config, infra: Infrastructure, onAuthEvent
   const { database, kv, sms, clock, keys } = infra;
   const db = database.db;
   const hasher = new PasswordHasher(config.HASH_CONCURRENCY, config.HASH_QUEUE_MAX);
-  const revocations = new RevocationStore(kv, config.ACCESS_TOKEN_TTL_S, kv.prefix);
+  const broadcast = new Broadcast(kv);
+  const revocations = new RevocationStore(kv, broadcast, config.ACCESS_TOKEN_TTL_S);
+  const callers = new Callers(db, broadcast, config.CALLER_CACHE_TTL_S * 1000);
   const alerts = infra.alerts ?? (config.ALERT_WEBHOOK_URL && config.ALERT_WEBHOOK_SECRET
     ? createWebhookAlertSink({ url: config.ALERT_WEBHOOK_URL, secret: config.ALERT_WEBHOOK_SECRET, log: infra.log })
     : createLogAlertSink(infra.log));
@@ -75,15 +81,15 @@ export function buildServices(config: Config, infra: Infrastructure, onAuthEvent
     (phone) => security.record('otp_brute_force', 'high', { ip: null, userId: null, details: { phone_last4: phone.slice(-4) } }),
     new OtpSendLimits({ perPhoneHour: config.OTP_SENDS_PER_PHONE_HOUR, perPhoneDay: config.OTP_SENDS_PER_PHONE_DAY, perIpHour: config.OTP_SENDS_PER_IP_HOUR,
       smsBudgetHour: config.SMS_BUDGET_PER_HOUR }, kv.redis, kv.prefix));
-  const customers = new CustomersService({ db, clock });
-  const auth = new AuthService({ db, clock, config, hasher, keys, otp, revocations, onAuthEvent, security,
+  const customers = new CustomersService({ db, clock, callers });
+  const auth = new AuthService({ db, clock, config, hasher, keys, otp, revocations, callers, onAuthEvent, security,
     onPhoneVerified: (trx, user) => customers.linkVerifiedPolicyholder(trx, user) });
-  const users = new UsersService({ db, clock, hasher, auth });
-  const providers = new ProvidersService({ db, clock });
-  const agents = new AgentsService({ db, clock, auth, otp, providers });
-  const agentDocuments = new AgentDocumentsService({ db, clock, agents, store: infra.documents ?? defaultDocumentStore(config) });
-  const directory = { providers, products: new ProductsService({ db, clock }), agents, agentDocuments, customers };
-  return { ...directory, auth, users, regions: new RegionsService(db, clock), audit: new AuditService(db, users), featureFlags: new FeatureFlagsService(db, clock), policies: new PoliciesService(db, clock), hasher, revocations, otp, security };
+  const users = new UsersService({ db, clock, hasher, auth, callers });
+  const providers = new ProvidersService({ db, clock, callers });
+  const agents = new AgentsService({ db, clock, auth, otp, providers, callers });
+  const agentDocuments = new AgentDocumentsService({ db, clock, agents, store: infra.documents ?? defaultDocumentStore(config), callers });
+  const directory = { providers, products: new ProductsService({ db, clock, callers }), agents, agentDocuments, customers };
+  return { ...directory, auth, users, regions: new RegionsService(db, clock), audit: new AuditService(db, users), featureFlags: new FeatureFlagsService(db, clock), policies: new PoliciesService(db, clock, callers), hasher, broadcast, revocations, callers, otp, security };
 }
 
 /** Production sets OTP_SECRET; development keeps a generated one beside its keys; tests get a random one. */

@@ -20,6 +20,7 @@ export async function createInfrastructure(config: Config, log: FastifyBaseLogge
   const slowMs = config.SLOW_QUERY_MS;
   const database = createDatabase(config.DATABASE_URL, {
     poolMax: config.DATABASE_POOL_MAX,
+    prepare: config.DATABASE_PREPARED_STATEMENTS,
     onQuery: (event) => {
       // Only the statement text is logged, never its parameters (they carry personal data).
       if (event.queryDurationMillis >= slowMs) log.warn({ sql: event.query.sql, duration_ms: Math.round(event.queryDurationMillis), params: '[redacted]' }, 'slow query');

@@ -22,6 +22,7 @@ export const EnvSchema = Type.Object({
     pattern: '^(postgres(ql)?://.+|pglite://.+)$',
   }),
   DATABASE_POOL_MAX: int('Largest number of PostgreSQL connections per process.', 10, 1, 500),
+  DATABASE_PREPARED_STATEMENTS: Type.Boolean({ description: 'Run queries as named prepared statements (parsed once per connection). Turn off behind a transaction-mode pooler such as PgBouncer before 1.21.', default: true }),
   REDIS_URL: Type.Optional(Type.String({ description: 'redis://… ; unset: in-process stores (one instance only).', pattern: '^rediss?://.+' })),
   DATA_DIR: Type.String({ description: 'Directory for development keys, uploaded documents and the SMS outbox.', default: './data' }),
   JWT_PRIVATE_KEYS: Type.Optional(
@@ -30,6 +31,7 @@ export const EnvSchema = Type.Object({
   JWT_ISSUER: Type.String({ description: 'The iss claim of access tokens.', default: 'bima-api' }),
   JWT_AUDIENCE: Type.String({ description: 'The aud claim of access tokens.', default: 'bima-clients' }),
   ACCESS_TOKEN_TTL_S: int('Access token lifetime in seconds.', 900, 60, 3600),
+  CALLER_CACHE_TTL_S: int('Seconds a caller\'s user row, agent record and team stay cached per instance; changes drop them at once on every instance (0: no cache).', 10, 0, 300),
   REFRESH_TOKEN_TTL_S: int('Refresh token (session) lifetime in seconds.', 2_592_000, 3600, 31_536_000),
   CORS_ORIGINS: Type.String({ description: 'Comma-separated allowed origins (none in production unless set).', default: '' }),
   RATE_LIMIT_MAX: int('General requests per client per window.', 300, 1),
@@ -69,7 +71,8 @@ export const EnvSchema = Type.Object({
   SLOW_QUERY_MS: int('Queries slower than this are logged (parameters redacted).', 200, 1),
   SHUTDOWN_TIMEOUT_MS: int('How long in-flight requests may take to finish on SIGTERM.', 10_000, 100, 120_000),
   HASH_CONCURRENCY: int('Password hashes computed at once; more wait in a queue.', 2, 1, 64),
-  HASH_QUEUE_MAX: int('Password hashes allowed to wait; past that sign-ins get 503.', 64, 0, 100_000),
+  HASH_QUEUE_MAX: int('Sign-ins (and other password hashes) admitted to wait for a hasher; past that they get 503.', 128, 0, 100_000),
+  HASH_SHED_DELAY_MS: int('How long a sign-in refused for want of hashing capacity waits before its 503, so clients that retry at once cannot spin.', 1000, 0, 10_000),
 });
 
 export type Env = Static<typeof EnvSchema>;

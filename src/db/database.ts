@@ -3,6 +3,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { Kysely, PGliteDialect, PostgresDialect, type LogEvent } from 'kysely';
 import pg from 'pg';
+import { preparingPool } from './prepared.js';
 import type { DB } from './types.js';
 
 export type DatabaseKind = 'postgres' | 'pglite';
@@ -19,6 +20,8 @@ export interface Database {
 
 export interface DatabaseOptions {
   poolMax?: number;
+  /** Named prepared statements on PostgreSQL (preparingPool); off behind a transaction-mode pooler. Default on. */
+  prepare?: boolean;
   onQuery?: (event: LogEvent) => void;
 }
 
@@ -61,7 +64,7 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
   });
   // An idle client losing its connection (database restart) must not crash the process.
   pool.on('error', () => undefined);
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), log });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: options.prepare === false ? pool : preparingPool(pool) }), log });
   database = {
     db,
     kind: 'postgres',

@@ -38,6 +38,12 @@ export interface AuthenticateOptions {
   settings: TokenSettings;
   revocations: RevocationStore;
   clock: Clock;
+  /**
+   * The caller's role as stored now (cached, see rbac.callers.ts). authorize()
+   * checks permissions against it, not the token's claim, so a demotion
+   * applies to the next request rather than when the access token expires.
+   */
+  currentRole?: (userId: string) => Promise<Role | undefined>;
 }
 
 function bearerToken(request: FastifyRequest): string {
@@ -87,6 +93,12 @@ export default fp(
     app.decorate('authenticate', authenticate);
     app.decorate('authorize', (permission: string): preHandlerAsyncHookHandler => async function (request, reply) {
       await authenticate.call(this, request, reply);
+      if (opts.currentRole) {
+        const principal = request.principal!;
+        const role = await opts.currentRole(principal.userId);
+        if (!role) throw new AppError('UNAUTHENTICATED', 401, 'Sign in to continue.');
+        if (role !== principal.role) request.principal = { ...principal, role };
+      }
       if (!hasPermission(request.principal!.role, permission)) {
         throw new AppError('FORBIDDEN', 403, `This needs the ${permission} permission.`);
       }

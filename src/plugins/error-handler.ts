@@ -104,7 +104,7 @@ export default fp(
       const known = toAppError(error);
       if (known) {
         // One line per refusal, without a stack: under overload these come by the thousand.
-        if (known.status >= 500) request.log.warn({ code: known.code, reason: error.message }, 'request refused: service unavailable');
+        if (known.status >= 500 && !known.quiet) request.log.warn({ code: known.code, reason: error.message }, 'request refused: service unavailable');
         return sendProblem(request, reply, known);
       }
       request.log.error({ err: error }, 'unhandled error');

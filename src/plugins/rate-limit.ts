@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
 import { AppError } from '../shared/errors.js';
+import { batchedRedisStore } from './rate-limit-store.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -35,7 +36,8 @@ export default fp(
       max: (request) => (scopeOf(request) === 'auth' ? opts.authMax : opts.max),
       keyGenerator: (request) => `${scopeOf(request)}:${request.ip}`,
       nameSpace: 'rl:',
-      ...(opts.redis ? { redis: opts.redis } : {}),
+      // The general limit is counted locally and batched to Redis; the auth limit stays exact, one round trip per request.
+      ...(opts.redis ? { store: batchedRedisStore({ redis: opts.redis, exact: (key) => key.startsWith('auth:'), prefix: 'rl:' }) } : {}),
       // Redis down: general reads keep working; auth routes fail closed in the onRequest check below.
       skipOnError: true,
       enableDraftSpec: true,

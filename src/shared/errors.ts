@@ -46,6 +46,7 @@ export interface AppErrorOptions {
   retryAfterS?: number;
   headers?: Record<string, string>;
   cause?: unknown;
+  quiet?: boolean;
 }
 
 const TITLES: Record<number, string> = {
@@ -75,6 +76,8 @@ export class AppError extends Error {
   readonly errors?: FieldError[];
   readonly retryAfterS?: number;
   readonly headers?: Record<string, string>;
+  /** An expected refusal under load (shedding): not logged one by one. */
+  readonly quiet: boolean;
 
   constructor(
     readonly code: ErrorCode,
@@ -86,6 +89,7 @@ export class AppError extends Error {
     this.errors = options.errors;
     this.retryAfterS = options.retryAfterS;
     this.headers = options.headers;
+    this.quiet = options.quiet ?? false;
   }
 }
 

@@ -33,6 +33,8 @@ export function createRedisStore(url: string, prefix = 'bima:'): KeyValueStore {
     connectTimeout: 2000,
     commandTimeout: 1000,
     lazyConnect: true,
+    // Commands issued in the same tick go out as one write: under load, far fewer syscalls per request.
+    enableAutoPipelining: true,
   });
   // Connection errors surface on each command (and on /health/ready); ioredis reconnects by itself.
   redis.on('error', () => undefined);

@@ -51,10 +51,25 @@ describe('two instances on one PostgreSQL and Redis', () => {
     const pair = (await login(a, phone)).json();
     await a.app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: { authorization: `Bearer ${pair.access_token}` }, payload: {} });
     const { RevocationStore } = await import('../../src/modules/auth/auth.revocation.js');
-    const late = new RevocationStore(b.kv, 900, b.kv.prefix);
-    await late.start();
+    const { Broadcast } = await import('../../src/shared/broadcast.js');
+    const broadcast = new Broadcast(b.kv);
+    const late = new RevocationStore(b.kv, broadcast, 900);
+    await broadcast.start();
     expect(late.isRevoked(pair.session_id)).toBe(true);
-    await late.stop();
+    await broadcast.stop();
+  });
+
+  it('a change to a user made on one instance is seen on the other at once, though it had the user cached', async () => {
+    const adminPhone = nextPhone();
+    await createAccount(a.database.db, new PasswordHasher(), systemClock, { phone: adminPhone, password: TEST_PASSWORD, fullName: 'Cluster Admin', role: 'super_admin' });
+    const admin = { authorization: `Bearer ${(await login(a, adminPhone)).json().access_token}` };
+    const pair = (await login(b, await newUser())).json();
+    const me = () => b.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: { authorization: `Bearer ${pair.access_token}` } });
+    expect((await me()).json().user.full_name).toBe('Two Instances');
+    const current = await a.app.inject({ method: 'GET', url: `/api/v1/users/${pair.user.id}`, headers: admin });
+    const renamed = await a.app.inject({ method: 'PUT', url: `/api/v1/users/${pair.user.id}`, headers: { ...admin, 'if-match': current.headers.etag as string }, payload: { full_name: 'Renamed Elsewhere' } });
+    expect(renamed.statusCode, renamed.body).toBe(200);
+    expect((await me()).json().user.full_name).toBe('Renamed Elsewhere');
   });
 
   it('a lockout counts failures across instances', async () => {
@@ -106,7 +121,23 @@ describe('migrations when instances start together', () => {
 
 describe('rate limits shared through Redis', () => {
   let limited: Awaited<ReturnType<typeof startInstances>>;
-  afterAll(() => limited.stop());
+  let general: Awaited<ReturnType<typeof startInstances>>;
+  afterAll(async () => {
+    await limited.stop();
+    await general.stop();
+  });
+
+  it('the general limit counts requests to both instances together, one flush interval behind at most', async () => {
+    general = await startInstances(2, { RATE_LIMIT_MAX: '10' });
+    const [x, y] = general.instances as [Instance, Instance];
+    const send = (instance: Instance) => instance.app.inject({ method: 'GET', url: '/api/v1/auth/me', remoteAddress: '203.0.113.61' });
+    for (let i = 0; i < 6; i++) expect((await send(x)).statusCode).toBe(401);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // y asks Redis on its first request (7), then counts locally: 8, 9, 10, and the 11th is over the limit.
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await send(y)).statusCode);
+    expect(statuses).toEqual([401, 401, 401, 401, 429]);
+  });
 
   it('the auth limit counts requests to both instances together', async () => {
     limited = await startInstances(2, { AUTH_RATE_LIMIT_MAX: '4' });

@@ -10,7 +10,8 @@ import { decodeCursor, toPage } from '../../shared/pagination.js';
 import { isValidAadhaar, maskAadhaar, normalizeAadhaar } from '../../shared/validators.js';
 import { appendAuditEvent, type AuditContext } from '../audit/audit.repository.js';
 import { hasPermission } from '../rbac/rbac.permissions.js';
-import { loadActor, type Actor } from '../rbac/rbac.scope.js';
+import type { Actor } from '../rbac/rbac.scope.js';
+import type { Callers } from '../rbac/rbac.callers.js';
 import * as repo from './agents.documents.repository.js';
 import { DOCUMENT_CONTENT_TYPES, type DocumentContentType, type DocumentRow, type ReviewBody, type UploadInput } from './agents.documents.schemas.js';
 import type { AgentsService } from './agents.service.js';
@@ -31,10 +32,10 @@ export const extensionOf = (contentType: DocumentContentType) => EXTENSIONS[cont
  * extend to its members' identity papers.
  */
 export class AgentDocumentsService {
-  constructor(private readonly deps: { db: Kysely<DB>; clock: Clock; store: DocumentStore; agents: AgentsService }) {}
+  constructor(private readonly deps: { db: Kysely<DB>; clock: Clock; store: DocumentStore; agents: AgentsService; callers: Callers }) {}
 
   private async accessible(principal: Principal, agentId: string, permission: string): Promise<Actor> {
-    const actor = await loadActor(this.deps.db, principal);
+    const actor = await this.deps.callers.actor(principal);
     if (actor.agentId !== agentId && !hasPermission(actor.role, 'agent.read')) throw notFound('Agent');
     await this.deps.agents.findVisible(this.deps.db, actor, agentId);
     if (actor.agentId !== agentId && !hasPermission(actor.role, permission)) throw forbidden(`This needs the ${permission} permission.`);

@@ -12,7 +12,8 @@ import type { AuthService } from '../auth/auth.service.js';
 import { kolkataDate } from '../../shared/clock.js';
 import { countsByStatus, type ProvidersService } from '../providers/providers.service.js';
 import { hasPermission } from '../rbac/rbac.permissions.js';
-import { agentScope, loadActor, teamOf, type Actor } from '../rbac/rbac.scope.js';
+import { agentScope, teamOf, type Actor } from '../rbac/rbac.scope.js';
+import type { Callers } from '../rbac/rbac.callers.js';
 import { assertIfMatch } from '../../shared/etag.js';
 import { verifiedDocumentTypes } from './agents.documents.repository.js';
 import * as repo from './agents.repository.js';
@@ -24,6 +25,7 @@ export interface AgentsServiceDeps {
   auth: AuthService;
   otp: OtpService;
   providers: ProvidersService;
+  callers: Callers;
 }
 
 export type LifecycleAction = 'approve' | 'reject' | 'suspend' | 'reinstate' | 'deactivate';
@@ -55,7 +57,7 @@ export class AgentsService {
   }
 
   actor(principal: Principal): Promise<Actor> {
-    return loadActor(this.db, principal);
+    return this.deps.callers.actor(principal);
   }
 
   private today(): string {
@@ -157,6 +159,8 @@ export class AgentsService {
       const changes = Object.fromEntries(Object.entries(patch).map(([k, v]) => [k, [before[k as keyof typeof patch], v]]));
       await appendAuditEvent(trx, ctx, { action: 'agent.updated', entityType: 'agent', entityId: agentId, changes }, now);
     });
+    // A new manager or region changes teams and scopes beyond this agent's own.
+    await this.deps.callers.changedAll();
     return this.get(principal, agentId);
   }
 
@@ -198,6 +202,7 @@ export class AgentsService {
       // The agent's next sign-in sees its new standing; a suspended one is out at once.
       if (action !== 'reinstate') await this.deps.auth.endSessions(agent.user_id, step.audit, ctx, {}, 'auth.session_ended', trx);
     });
+    await this.deps.callers.changedAll();
     return this.get(principal, agentId);
   }
 

@@ -9,27 +9,36 @@ import { AppError } from '../../shared/errors.js';
 export const ARGON2_PARAMS = { algorithm: 2 as Algorithm, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
 const PARAMS_TAG = `m=${ARGON2_PARAMS.memoryCost},t=${ARGON2_PARAMS.timeCost},p=${ARGON2_PARAMS.parallelism}`;
 
+/** A place in the hashing line, held from admission until the sign-in is answered. */
+export interface HashTicket {
+  release(): void;
+}
+
 /**
  * Argon2 runs on libuv's thread pool; left unbounded, a login storm would fill
  * that pool and the event loop's other work (DNS, file I/O) would queue behind
- * it. So hashes run a few at a time, the rest wait in a bounded queue, and past
- * the bound the caller gets 503 with Retry-After instead of an ever-longer wait.
+ * it. So hashes run a few at a time (`concurrency`), and at most `queueMax`
+ * more are admitted to wait. A sign-in takes its place (admit) before any
+ * database or Redis work, so past the bound the caller gets 503 with
+ * Retry-After at once and a flood costs no I/O; callers without a ticket
+ * (registration, password change) are admitted per hash.
  */
 export class PasswordHasher {
   private running = 0;
+  private admitted = 0;
   private readonly waiting: Array<() => void> = [];
   private dummyHash: Promise<string> | undefined;
 
   constructor(private readonly concurrency = 2, private readonly queueMax = 64) {}
 
-  async hash(password: string): Promise<string> {
-    return this.limit(() => hash(password, ARGON2_PARAMS));
+  async hash(password: string, ticket?: HashTicket): Promise<string> {
+    return this.run(() => hash(password, ARGON2_PARAMS), ticket);
   }
 
   /** Verifies; with no stored hash, verifies against a dummy so unknown users cost the same time. */
-  async verify(storedHash: string | null, password: string): Promise<boolean> {
+  async verify(storedHash: string | null, password: string, ticket?: HashTicket): Promise<boolean> {
     const target = storedHash ?? (await this.getDummyHash());
-    const ok = await this.limit(() => verify(target, password).catch(() => false));
+    const ok = await this.run(() => verify(target, password).catch(() => false), ticket);
     return ok && storedHash !== null;
   }
 
@@ -37,9 +46,17 @@ export class PasswordHasher {
     return !storedHash.startsWith('$argon2id$') || !storedHash.includes(PARAMS_TAG);
   }
 
-  /** Refuses at once when the queue is full, so a doomed sign-in costs no database or Redis work first. */
-  assertCapacity(): void {
-    if (this.running >= this.concurrency && this.waiting.length >= this.queueMax) throw this.busy();
+  /** Takes a place in line, or refuses (503) when the line is full. Release it when done, on every path. */
+  admit(): HashTicket {
+    if (this.admitted >= this.concurrency + this.queueMax) throw this.busy();
+    this.admitted++;
+    let held = true;
+    return {
+      release: () => {
+        if (held) this.admitted--;
+        held = false;
+      },
+    };
   }
 
   get queueDepth(): number {
@@ -47,7 +64,8 @@ export class PasswordHasher {
   }
 
   private busy(): AppError {
-    return new AppError('SERVICE_UNAVAILABLE', 503, 'Too many sign-ins at once; try again in a moment.', { retryAfterS: 2 });
+    // Expected under a flood, so not logged one by one: the 503 count is in the HTTP metrics.
+    return new AppError('SERVICE_UNAVAILABLE', 503, 'Too many sign-ins at once; try again in a moment.', { retryAfterS: 2, quiet: true });
   }
 
   private getDummyHash(): Promise<string> {
@@ -55,19 +73,20 @@ export class PasswordHasher {
     return this.dummyHash;
   }
 
-  private async limit<T>(task: () => Promise<T>): Promise<T> {
-    if (this.running >= this.concurrency) {
-      if (this.waiting.length >= this.queueMax) throw this.busy();
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-    } else {
-      this.running++;
-    }
+  private async run<T>(task: () => Promise<T>, ticket?: HashTicket): Promise<T> {
+    const own = ticket ? null : this.admit();
     try {
-      return await task();
+      if (this.running >= this.concurrency) await new Promise<void>((resolve) => this.waiting.push(resolve));
+      else this.running++;
+      try {
+        return await task();
+      } finally {
+        const next = this.waiting.shift();
+        if (next) next();
+        else this.running--;
+      }
     } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.running--;
+      own?.release();
     }
   }
 }

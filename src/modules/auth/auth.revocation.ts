@@ -1,5 +1,7 @@
-import type { Redis } from 'ioredis';
+import type { Broadcast } from '../../shared/broadcast.js';
 import type { KeyValueStore } from '../../shared/kv-store.js';
+
+const CHANNEL = 'revocations';
 
 /**
  * Ended sessions, checked on every authenticated request so an access token
@@ -15,44 +17,20 @@ import type { KeyValueStore } from '../../shared/kv-store.js';
  */
 export class RevocationStore {
   private readonly mirror = new Map<string, number>();
-  private readonly channel: string;
-  private subscriber: Redis | null = null;
-  private live = false;
-  private readonly echoes = new Map<string, () => void>();
 
-  constructor(private readonly kv: KeyValueStore, private readonly ttlS: number, private readonly prefix = 'bima:') {
-    this.channel = `${prefix}revocations`;
-  }
-
-  /** Starts the mirror (Redis only); safe to skip, the store then asks Redis each time. */
-  async start(): Promise<void> {
-    if (!this.kv.redis || this.subscriber) return;
-    const subscriber = this.kv.redis.duplicate({ keyPrefix: undefined, lazyConnect: true, enableOfflineQueue: true });
-    this.subscriber = subscriber;
-    subscriber.on('error', () => undefined);
-    subscriber.on('close', () => (this.live = false));
-    subscriber.on('message', (_channel, message) => this.accept(message));
-    subscriber.on('ready', () => void this.resync());
-    await subscriber.connect();
-    await this.resync();
-  }
-
-  async stop(): Promise<void> {
-    this.live = false;
-    this.subscriber?.disconnect();
-    this.subscriber = null;
+  constructor(private readonly kv: KeyValueStore, private readonly broadcast: Broadcast, private readonly ttlS: number) {
+    broadcast.listen(CHANNEL, (ids) => this.accept(ids), () => this.resync());
   }
 
   async revoke(sessionIds: readonly string[]): Promise<void> {
     if (sessionIds.length === 0) return;
     await Promise.all(sessionIds.map((id) => this.kv.set(`revoked:${id}`, '1', this.ttlS + 60)));
-    const until = Date.now() + (this.ttlS + 60) * 1000;
-    for (const id of sessionIds) this.mirror.set(id, until);
-    if (this.kv.redis && this.live) await this.publishAndAwaitEcho(sessionIds);
+    this.accept(sessionIds);
+    if (this.kv.redis) await this.broadcast.publish(CHANNEL, sessionIds, true);
   }
 
   isRevoked(sessionId: string): Promise<boolean> | boolean {
-    if (!this.live) return this.askStore(sessionId);
+    if (!this.kv.redis || !this.broadcast.live) return this.askStore(sessionId);
     return this.inMirror(sessionId);
   }
 
@@ -77,35 +55,17 @@ export class RevocationStore {
     return false;
   }
 
-  private async publishAndAwaitEcho(sessionIds: readonly string[]): Promise<void> {
-    const nonce = `${process.pid}:${Math.random().toString(36).slice(2)}`;
-    const echoed = new Promise<void>((resolve) => {
-      this.echoes.set(nonce, resolve);
-      setTimeout(resolve, 250).unref();
-    });
-    await this.kv.redis!.publish(this.channel, JSON.stringify({ nonce, ids: sessionIds }));
-    await echoed;
-    this.echoes.delete(nonce);
+  private accept(ids: unknown): void {
+    if (!Array.isArray(ids)) return;
+    const until = Date.now() + (this.ttlS + 60) * 1000;
+    for (const id of ids) if (typeof id === 'string') this.mirror.set(id, until);
   }
 
-  private accept(message: string): void {
-    try {
-      const { nonce, ids } = JSON.parse(message) as { nonce: string; ids: string[] };
-      const until = Date.now() + (this.ttlS + 60) * 1000;
-      for (const id of ids) this.mirror.set(id, until);
-      this.echoes.get(nonce)?.();
-    } catch {
-      // A malformed message cannot name a session; ignore it.
-    }
-  }
-
-  /** Rebuilds the mirror from Redis: subscribe first, then scan, so nothing revoked in between is missed. */
+  /** Rebuilds the mirror from Redis after each (re)subscribe. */
   private async resync(): Promise<void> {
-    const subscriber = this.subscriber;
-    if (!subscriber || subscriber.status !== 'ready') return;
-    await subscriber.subscribe(this.channel);
-    const redis = this.kv.redis!;
-    const pattern = `${this.prefix}revoked:*`;
+    const redis = this.kv.redis;
+    if (!redis) return;
+    const pattern = `${this.kv.prefix}revoked:*`;
     const scanner = redis.duplicate({ keyPrefix: undefined, lazyConnect: true });
     try {
       await scanner.connect();
@@ -113,10 +73,8 @@ export class RevocationStore {
       do {
         const [next, keys] = await scanner.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
         cursor = next;
-        const until = Date.now() + (this.ttlS + 60) * 1000;
-        for (const key of keys) this.mirror.set(key.slice(this.prefix.length + 'revoked:'.length), until);
+        this.accept(keys.map((key) => key.slice(this.kv.prefix.length + 'revoked:'.length)));
       } while (cursor !== '0');
-      this.live = true;
     } finally {
       scanner.disconnect();
     }

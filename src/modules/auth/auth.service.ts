@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Config } from '../../config/config.js';
@@ -10,8 +11,9 @@ import { appendAuditEvent, recordAuditEvent, type AuditContext } from '../audit/
 import { toUserResponse, type User } from '../users/users.schemas.js';
 import type { SigningKeys } from './auth.keys.js';
 import type { OtpService, OtpTicket } from './auth.otp.js';
-import { checkPasswordStrength, type PasswordHasher } from './auth.passwords.js';
+import { checkPasswordStrength, type HashTicket, type PasswordHasher } from './auth.passwords.js';
 import * as repo from './auth.repository.js';
+import type { Callers } from '../rbac/rbac.callers.js';
 import type { RevocationStore } from './auth.revocation.js';
 import type { SecurityService } from '../security/security.service.js';
 import { signAccessToken, type TokenSettings } from './auth.tokens.js';
@@ -34,6 +36,8 @@ export interface AuthServiceDeps {
   keys: SigningKeys;
   otp: OtpService;
   revocations: RevocationStore;
+  /** Told when a sign-in changes the user row (last_login_at, a verified phone). */
+  callers: Callers;
   onAuthEvent?: (event: string, method: string, outcome: string) => void;
   security?: SecurityService;
   /** Runs inside the verification transaction, e.g. to link customer records to the new login. */
@@ -115,7 +119,29 @@ export class AuthService {
     if (input.method === 'otp') {
       return { otp: await this.requestOtp(input.phone_number, 'login', ctx.ip) };
     }
-    this.deps.hasher.assertCapacity();
+    const ticket = await this.admit();
+    try {
+      return await this.passwordLogin(input, ctx, ticket);
+    } finally {
+      ticket.release();
+    }
+  }
+
+  /**
+   * A place in the hashing line, or a 503 after HASH_SHED_DELAY_MS: answered
+   * at once, clients that retry at once would turn refusals into a busy loop
+   * that takes the very CPU the admitted sign-ins need. The wait holds only a socket.
+   */
+  private async admit(): Promise<HashTicket> {
+    try {
+      return this.deps.hasher.admit();
+    } catch (error) {
+      if (this.deps.config.HASH_SHED_DELAY_MS > 0) await delay(this.deps.config.HASH_SHED_DELAY_MS);
+      throw error;
+    }
+  }
+
+  private async passwordLogin(input: Exclude<LoginInput, { method: 'otp' }>, ctx: AuditContext, ticket: HashTicket): Promise<TokenPair> {
     await this.deps.security?.assertAddressAllowed(ctx.ip);
     const { identifier, user } = await this.findLoginUser(input);
     const now = this.now();
@@ -127,11 +153,11 @@ export class AuthService {
       throw this.lockedError(throttle.locked_until, now);
     }
     const usable = user && user.status !== 'deleted' ? user : undefined;
-    const ok = await this.deps.hasher.verify(usable?.password_hash ?? null, input.password);
+    const ok = await this.deps.hasher.verify(usable?.password_hash ?? null, input.password, ticket);
     if (!ok || !usable) return this.failLogin(identifier, input.method, usable, ctx);
     this.assertCanSignIn(usable);
-    await repo.clearLoginFailures(this.db, identifier);
-    const rehash = this.deps.hasher.needsRehash(usable.password_hash!) ? await this.deps.hasher.hash(input.password) : null;
+    if (throttle) await repo.clearLoginFailures(this.db, identifier);
+    const rehash = this.deps.hasher.needsRehash(usable.password_hash!) ? await this.deps.hasher.hash(input.password, ticket) : null;
     const pair = await this.startSession(usable, ctx, 'auth.login', { method: input.method }, rehash);
     this.deps.onAuthEvent?.('login', input.method, 'success');
     return pair;
@@ -254,6 +280,7 @@ export class AuthService {
       await appendAuditEvent(trx, { ...ctx, actorId: user.id, actorRole: user.role }, { action, entityType: 'session', entityId: sessionId, changes }, now);
       return row;
     });
+    await this.deps.callers.changed([user.id], { wait: false });
     return this.issuePair(updated, sessionId, refreshToken, expiresAt, now);
   }
 

@@ -280,10 +280,16 @@ describe('password sign-in', () => {
 
 describe('overload', () => {
   it('past the hashing queue, sign-ins get 503 with Retry-After and none counts as a failed attempt', async () => {
-    const full = await buildTestApp({ env: { HASH_CONCURRENCY: '1', HASH_QUEUE_MAX: '0' } });
+    const full = await buildTestApp({ env: { HASH_CONCURRENCY: '1', HASH_QUEUE_MAX: '0', HASH_SHED_DELAY_MS: '300' } });
     const user = await createUser(full, 'policyholder');
-    const attempt = () => full.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { method: 'password', phone_number: user.phone, password: TEST_PASSWORD } });
+    const attempt = async () => {
+      const started = performance.now();
+      const answer = await full.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { method: 'password', phone_number: user.phone, password: TEST_PASSWORD } });
+      return Object.assign(answer, { waitedMs: performance.now() - started });
+    };
     const answers = await Promise.all([attempt(), attempt(), attempt()]);
+    // A refusal is held back, so a client retrying at once cannot spin.
+    for (const refusal of answers.filter((a) => a.statusCode === 503)) expect(refusal.waitedMs).toBeGreaterThanOrEqual(250);
     const statuses = answers.map((a) => a.statusCode).sort();
     expect(statuses[0]).toBe(200);
     expect(statuses.filter((s) => s === 503).length).toBeGreaterThan(0);
@@ -294,13 +300,18 @@ describe('overload', () => {
     await full.close();
   });
 
-  it('with every hasher busy and no queue room, assertCapacity refuses before any I/O is attempted', async () => {
+  it('a sign-in holds its place in line from admission, so past the bound the next is refused before any I/O', async () => {
     const { PasswordHasher } = await import('./auth.passwords.js');
-    const hasher = new PasswordHasher(1, 0);
-    expect(() => hasher.assertCapacity()).not.toThrow();
+    const hasher = new PasswordHasher(1, 1);
+    const ticket = hasher.admit();
     const running = hasher.hash('a long enough password');
-    expect(() => hasher.assertCapacity()).toThrow(/Too many sign-ins/);
-    await running;
-    expect(() => hasher.assertCapacity()).not.toThrow();
+    expect(() => hasher.admit()).toThrow(/Too many sign-ins/);
+    // The admitted sign-in's own verify needs no second place.
+    expect(await hasher.verify(await running, 'a long enough password', ticket)).toBe(true);
+    ticket.release();
+    ticket.release(); // releasing twice frees one place, not two
+    const places = [hasher.admit(), hasher.admit()];
+    expect(() => hasher.admit()).toThrow(/Too many sign-ins/);
+    for (const place of places) place.release();
   });
 });

@@ -11,7 +11,8 @@ import { isValidPan } from '../../shared/validators.js';
 import { appendAuditEvent, type AuditContext } from '../audit/audit.repository.js';
 import { kolkataDate } from '../../shared/clock.js';
 import { hasPermission } from '../rbac/rbac.permissions.js';
-import { agentScope, assertActiveAgent, loadActor, type Actor } from '../rbac/rbac.scope.js';
+import { agentScope, assertActiveAgent, type Actor } from '../rbac/rbac.scope.js';
+import type { Callers } from '../rbac/rbac.callers.js';
 import { assertIfMatch } from '../../shared/etag.js';
 import * as repo from './customers.repository.js';
 import { CUSTOMER_SORTS, toCustomerResponse, type CreateCustomerBody, type Customer, type CustomerListQuery, type CustomerRow, type UpdateCustomerBody } from './customers.schemas.js';
@@ -31,7 +32,7 @@ interface CheckedFields {
  * or suspended one gets 403 on every customer endpoint.
  */
 export class CustomersService {
-  constructor(private readonly deps: { db: Kysely<DB>; clock: Clock }) {}
+  constructor(private readonly deps: { db: Kysely<DB>; clock: Clock; callers: Callers }) {}
 
   /** A policyholder who has just proved its phone becomes the login of every customer record with that phone. */
   async linkVerifiedPolicyholder(trx: Transaction<DB>, user: { id: string; role: string; phone_number: string }): Promise<void> {
@@ -39,7 +40,7 @@ export class CustomersService {
   }
 
   private async sellerActor(principal: Principal): Promise<Actor> {
-    const actor = await loadActor(this.deps.db, principal);
+    const actor = await this.deps.callers.actor(principal);
     assertActiveAgent(actor);
     return actor;
   }

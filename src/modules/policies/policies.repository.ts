@@ -1,3 +1,4 @@
+import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import { sql, type Expression, type Insertable, type Kysely, type SqlBool, type Transaction, type Updateable } from 'kysely';
 import type { CommissionsTable, DB, PoliciesTable, PolicyStatusHistoryTable } from '../../db/types.js';
 import { agentScope, type Actor } from '../rbac/rbac.scope.js';
@@ -73,8 +74,19 @@ export async function insertPolicy(trx: Transaction<DB>, values: Insertable<Poli
   return trx.insertInto('policies').values(values).returningAll().executeTakeFirstOrThrow();
 }
 
-export function findPolicyInScope(db: Db, actor: Actor, id: string): Promise<PolicyRow | undefined> {
-  return db.selectFrom('policies').selectAll().where('id', '=', id).where(policyScope(actor)).executeTakeFirst();
+
+/** A policy in scope with its status history, in one round trip (the history as a JSON array). */
+export async function findPolicyWithHistory(db: Db, actor: Actor, id: string): Promise<{ policy: PolicyRow; history: PolicyHistoryRow[] } | undefined> {
+  const row = await db.selectFrom('policies').selectAll('policies')
+    .select((eb) => jsonArrayFrom(
+      eb.selectFrom('policy_status_history as h').select(['h.id', 'h.policy_id', 'h.from_status', 'h.to_status', 'h.reason', 'h.actor_id', 'h.created_at'])
+        .whereRef('h.policy_id', '=', 'policies.id').orderBy('h.created_at').orderBy('h.id'),
+    ).as('status_history'))
+    .where('policies.id', '=', id).where(policyScope(actor)).executeTakeFirst();
+  if (!row) return undefined;
+  const { status_history: history, ...policy } = row;
+  // JSON carries timestamps as text; the rows elsewhere carry Dates.
+  return { policy, history: history.map((h) => ({ ...h, created_at: new Date(h.created_at) })) };
 }
 
 /** Row lock: concurrent changes to one policy queue here, and each sees the status the previous one left. */

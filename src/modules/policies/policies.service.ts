@@ -8,7 +8,8 @@ import { runIdempotent, type StoredResponse } from '../../shared/idempotency.js'
 import { decodeCursor, toPage } from '../../shared/pagination.js';
 import { appendAuditEvent, SYSTEM_CONTEXT, type AuditContext } from '../audit/audit.repository.js';
 import { ratingRulesOf } from '../providers/products.schemas.js';
-import { assertActiveAgent, loadActor, type Actor } from '../rbac/rbac.scope.js';
+import { assertActiveAgent, type Actor } from '../rbac/rbac.scope.js';
+import type { Callers } from '../rbac/rbac.callers.js';
 import { assertIfMatch } from '../../shared/etag.js';
 import { formatPolicyNumber } from './policy-number.js';
 import { computePremium, checkEligibility } from './premium.js';
@@ -39,7 +40,7 @@ interface EffectResult {
  * event; changes to an existing policy lock its row first.
  */
 export class PoliciesService {
-  constructor(private readonly db: Kysely<DB>, private readonly clock: Clock) {}
+  constructor(private readonly db: Kysely<DB>, private readonly clock: Clock, private readonly callers: Callers) {}
 
   async quote(principal: Principal, body: QuoteBody): Promise<Quote> {
     await this.actorOf(principal);
@@ -66,9 +67,9 @@ export class PoliciesService {
 
   async get(principal: Principal, id: string): Promise<PolicyDetail> {
     const actor = await this.actorOf(principal);
-    const policy = await repo.findPolicyInScope(this.db, actor, id);
-    if (!policy) throw notFound('Policy');
-    return toPolicyDetail(policy, await repo.listStatusHistory(this.db, id));
+    const found = await repo.findPolicyWithHistory(this.db, actor, id);
+    if (!found) throw notFound('Policy');
+    return toPolicyDetail(found.policy, found.history);
   }
 
   async list(principal: Principal, query: PolicyListQuery): Promise<{ items: Policy[]; next_cursor: string | null }> {
@@ -147,7 +148,7 @@ export class PoliciesService {
   }
 
   private async actorOf(principal: Principal): Promise<Actor> {
-    const actor = await loadActor(this.db, principal);
+    const actor = await this.callers.actor(principal);
     assertActiveAgent(actor);
     return actor;
   }

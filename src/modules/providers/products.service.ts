@@ -8,7 +8,7 @@ import { newId } from '../../shared/ids.js';
 import { decodeCursor, toPage } from '../../shared/pagination.js';
 import { appendAuditEvent, type AuditContext } from '../audit/audit.repository.js';
 import { validateRatingRules, type RatingRules } from '../policies/premium.js';
-import { loadActor } from '../rbac/rbac.scope.js';
+import type { Callers } from '../rbac/rbac.callers.js';
 import { assertIfMatch } from '../../shared/etag.js';
 import * as repo from './products.repository.js';
 import { ratingRulesOf, toProductResponse, type CreateProductBody, type Product, type ProductListQuery, type ProductRow, type UpdateProductBody } from './products.schemas.js';
@@ -29,10 +29,10 @@ const productCodeTaken = (code: string) => new AppError('CODE_TAKEN', 409, `This
 
 /** A provider's products and their rating rules; readable by anyone signed in, written by whoever manages the provider. */
 export class ProductsService {
-  constructor(private readonly deps: { db: Kysely<DB>; clock: Clock }) {}
+  constructor(private readonly deps: { db: Kysely<DB>; clock: Clock; callers: Callers }) {}
 
   async create(principal: Principal, providerId: string, body: CreateProductBody, ctx: AuditContext, idempotency: IdempotencyRequest): Promise<StoredResponse<Product>> {
-    const actor = await loadActor(this.deps.db, principal);
+    const actor = await this.deps.callers.actor(principal);
     if (!(await findProviderById(this.deps.db, providerId))) throw notFound('Provider');
     if (!managesProvider(actor, providerId)) throw forbidden('Only a super_admin or this provider\'s own admin may add products.');
     const scope = { userId: actor.userId, key: idempotency.key, method: 'POST', path: idempotency.path, body };
@@ -78,7 +78,7 @@ export class ProductsService {
   }
 
   async update(principal: Principal, providerId: string, productId: string, body: UpdateProductBody, ifMatch: string | undefined, ctx: AuditContext): Promise<ProductRow> {
-    const actor = await loadActor(this.deps.db, principal);
+    const actor = await this.deps.callers.actor(principal);
     return this.deps.db.transaction().execute(async (trx) => {
       const before = await repo.findProduct(trx, providerId, productId, true);
       if (!before) throw notFound('Product');

@@ -8,7 +8,8 @@ import { newId } from '../../shared/ids.js';
 import { decodeCursor, parseSort, toPage } from '../../shared/pagination.js';
 import { appendAuditEvent, type AuditContext } from '../audit/audit.repository.js';
 import { requirePhone } from '../auth/auth.service.js';
-import { agentScope, loadActor, type Actor } from '../rbac/rbac.scope.js';
+import { agentScope, type Actor } from '../rbac/rbac.scope.js';
+import type { Callers } from '../rbac/rbac.callers.js';
 import { assertIfMatch } from '../../shared/etag.js';
 import * as repo from './providers.repository.js';
 import {
@@ -39,14 +40,14 @@ const IRDAI_ONE_PER_TYPE = 'An agent may represent at most one provider of each 
 
 /** Insurers, their commission schedules, their agents and their metrics. Products live in ProductsService. */
 export class ProvidersService {
-  constructor(private readonly deps: { db: Kysely<DB>; clock: Clock }) {}
+  constructor(private readonly deps: { db: Kysely<DB>; clock: Clock; callers: Callers }) {}
 
   private get db() {
     return this.deps.db;
   }
 
   actor(principal: Principal): Promise<Actor> {
-    return loadActor(this.db, principal);
+    return this.deps.callers.actor(principal);
   }
 
   async create(principal: Principal, body: CreateProviderBody, ctx: AuditContext, idempotency: IdempotencyRequest): Promise<StoredResponse<Provider>> {

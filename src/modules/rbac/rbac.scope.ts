@@ -1,13 +1,12 @@
 import { sql, type Expression, type Kysely, type SqlBool, type Transaction } from 'kysely';
 import type { AgentStatus, DB, Role } from '../../db/types.js';
-import type { Principal } from '../../plugins/authenticate.js';
 import { AppError } from '../../shared/errors.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
 
 /**
  * The caller as scope rules need it: role plus the provider, region (with its
- * tree path) and agent record it belongs to. Loaded once per request.
+ * tree path) and agent record it belongs to. Built by Callers (rbac.callers.ts).
  */
 export interface Actor {
   userId: string;
@@ -24,29 +23,6 @@ export interface Actor {
    * the row filter made it walk whole tables in sort order.
    */
   teamAgentIds: string[];
-}
-
-export async function loadActor(db: Db, principal: Principal): Promise<Actor> {
-  const row = await db
-    .selectFrom('users')
-    .leftJoin('regions', 'regions.id', 'users.region_id')
-    .leftJoin('agents', 'agents.user_id', 'users.id')
-    .select(['users.id', 'users.role', 'users.status', 'users.provider_id', 'users.region_id', 'regions.path as region_path', 'agents.id as agent_id', 'agents.status as agent_status'])
-    .where('users.id', '=', principal.userId)
-    .executeTakeFirst();
-  if (!row || row.status !== 'active') throw new AppError('UNAUTHENTICATED', 401, 'Sign in to continue.');
-  const teamAgentIds = row.role === 'senior_agent' && row.agent_id ? (await teamOf(db, row.agent_id)).rows.map((r) => r.id) : [];
-  return {
-    userId: row.id,
-    sessionId: principal.sessionId,
-    role: row.role,
-    providerId: row.provider_id,
-    regionId: row.region_id,
-    regionPath: row.region_path,
-    agentId: row.agent_id,
-    agentStatus: row.agent_status,
-    teamAgentIds,
-  };
 }
 
 /** Agents are sellers only once approved; a pending or suspended agent may touch nothing but its own profile. */

@@ -8,10 +8,10 @@ import { newId } from '../../shared/ids.js';
 import { decodeCursor, parseSort, toPage } from '../../shared/pagination.js';
 import { appendAuditEvent, type AuditContext } from '../audit/audit.repository.js';
 import { checkPasswordStrength, type PasswordHasher } from '../auth/auth.passwords.js';
-import { findUserById } from '../auth/auth.repository.js';
 import { requirePhone, type AuthService } from '../auth/auth.service.js';
 import { hasPermission, outranks } from '../rbac/rbac.permissions.js';
-import { loadActor, type Actor } from '../rbac/rbac.scope.js';
+import type { Actor } from '../rbac/rbac.scope.js';
+import type { Callers } from '../rbac/rbac.callers.js';
 import { assertIfMatch } from '../../shared/etag.js';
 import { assertTimezone, currentValues, mergePreferences, toPreferencesResponse } from './users.preferences.js';
 import * as repo from './users.repository.js';
@@ -26,6 +26,7 @@ export interface UsersServiceDeps {
   clock: Clock;
   hasher: PasswordHasher;
   auth: AuthService;
+  callers: Callers;
 }
 
 interface Placement {
@@ -63,13 +64,13 @@ export class UsersService {
   }
 
   async getSelf(userId: string): Promise<UserRow> {
-    const user = await findUserById(this.db, userId);
+    const user = await this.deps.callers.user(userId);
     if (!user || user.status === 'deleted') throw new AppError('UNAUTHENTICATED', 401, 'Sign in to continue.');
     return user;
   }
 
   actorOf(principal: Principal): Promise<Actor> {
-    return loadActor(this.db, principal);
+    return this.deps.callers.actor(principal);
   }
 
   /** Subquery of the user ids in the actor's scope, for other modules' filters (the audit trail). */
@@ -178,7 +179,7 @@ export class UsersService {
   async update(principal: Principal, userId: string, body: UpdateUserBody, ifMatch: string | undefined, ctx: AuditContext): Promise<UserRow> {
     const actor = await this.actorOf(principal);
     const email = normalizeEmail(body.email);
-    return this.db.transaction().execute(async (trx) => {
+    const updated = await this.db.transaction().execute(async (trx) => {
       const target = await this.lockVisible(trx, actor, userId, 'user.update');
       assertIfMatch(ifMatch, target.version);
       this.assertMayEdit(actor, target, body);
@@ -195,6 +196,8 @@ export class UsersService {
       if (changes.status && endsSessions(changes.status)) await this.endSessions(trx, row, ctx);
       return row;
     });
+    await this.deps.callers.changed([updated.id]);
+    return updated;
   }
 
   /** Self-service covers the profile only; on others an administrator must outrank the target, and any new role too. */
@@ -228,7 +231,7 @@ export class UsersService {
       assertCanManage(actor, target);
       assertTransition(target.status, body.status);
       return this.applyStatus(trx, target, body.status, body.reason, ctx);
-    });
+    }).finally(() => this.deps.callers.changed([userId]));
   }
 
   /** Soft delete: the record and its history stay; sessions end and sign-in treats it as unknown. */
@@ -240,7 +243,7 @@ export class UsersService {
     const actor = await this.actorOf(principal);
     if (body.action === 'delete' && !hasPermission(actor.role, 'user.delete')) throw forbidden('This needs the user.delete permission.');
     const to = BULK_TARGET[body.action];
-    return this.db.transaction().execute(async (trx) => {
+    const result = await this.db.transaction().execute(async (trx) => {
       const rows = new Map((await repo.lockUsersInScope(trx, actor, body.user_ids)).map((row) => [row.id, row]));
       const results: BulkResult['results'] = [];
       for (const userId of body.user_ids) {
@@ -254,6 +257,8 @@ export class UsersService {
         changes: { action: body.action, requested: body.user_ids.length, changed, refused: body.user_ids.length - changed } }, this.now());
       return { results };
     });
+    await this.deps.callers.changed(result.results.filter((r) => r.ok).map((r) => r.user_id));
+    return result;
   }
 
   /** Writes an allowed status change, audits it and, for a disabling one, ends every session at once. */
