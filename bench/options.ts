@@ -17,6 +17,8 @@ export interface BenchOptions {
   skipPglite: boolean;
   skipStorm: boolean;
   keepDb: boolean;
+  /** Write a V8 CPU profile of the API (bench/results/profiles/) for the whole run. */
+  profile: boolean;
   port: number;
   adminUrl: string;
   redisUrl: string;
@@ -26,7 +28,7 @@ export interface BenchOptions {
 }
 
 export const USAGE = `usage: npm run bench -- [--quick] [--duration S] [--connections 100,1000] [--only me,login,...]
-  [--skip-argon2] [--skip-pglite] [--skip-storm] [--keep-db] [--port 3100] [--env KEY=VALUE ...]
+  [--skip-argon2] [--skip-pglite] [--skip-storm] [--keep-db] [--profile] [--port 3100] [--env KEY=VALUE ...]
   [--admin-url postgres://postgres@127.0.0.1:5432/postgres] [--redis-url redis://127.0.0.1:6379/12] [--report bench/REPORT.md]`;
 
 const positive = (name: string, text: string, max: number) => {
@@ -47,6 +49,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       'skip-pglite': { type: 'boolean', default: false },
       'skip-storm': { type: 'boolean', default: false },
       'keep-db': { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
       port: { type: 'string', default: '3100' },
       'admin-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
       'redis-url': { type: 'string', default: 'redis://127.0.0.1:6379/12' },
@@ -79,6 +82,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     skipPglite: values['skip-pglite'],
     skipStorm: values['skip-storm'],
     keepDb: values['keep-db'],
+    profile: values.profile,
     port: positive('port', values.port, 65_000),
     adminUrl: values['admin-url'],
     redisUrl: values['redis-url'],

@@ -60,7 +60,8 @@ async function main(): Promise<void> {
     };
     console.log(`starting the API on :${options.port} (database ${dbName}, Redis ${options.redisUrl})`);
     const apiUrl = `http://127.0.0.1:${options.port}`;
-    const api = infra.startNode(['--import', 'tsx', 'src/server.ts'], { ...apiEnv, DATABASE_URL: dbUrl, REDIS_URL: options.redisUrl, DATA_DIR: dataDir }, logPath, ROOT);
+    const profiling = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, 'bench/results/profiles')}`] : [];
+    const api = infra.startNode([...profiling, '--import', 'tsx', 'src/server.ts'], { ...apiEnv, DATABASE_URL: dbUrl, REDIS_URL: options.redisUrl, DATA_DIR: dataDir }, logPath, ROOT);
     const spawnedAt = performance.now();
     const readyMs = await infra.waitFor200(`${apiUrl}/health/ready`, spawnedAt, 120_000, api);
     console.log(`API ready in ${readyMs.toFixed(0)} ms (migrations included); seeding ${JSON.stringify(options.sizes)}`);

@@ -1,6 +1,4 @@
 import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { Kysely, PGliteDialect, PostgresDialect, type LogEvent } from 'kysely';
 import pg from 'pg';
 import { preparingPool } from './prepared.js';
@@ -45,11 +43,15 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
     const location = url.slice('pglite://'.length);
     const dataDir = location === 'memory' ? undefined : location;
     if (dataDir) mkdirSync(dataDir, { recursive: true });
-    const client = new PGlite({
-      ...(dataDir ? { dataDir } : {}),
-      extensions: { pg_trgm },
-      parsers: { [INT8]: (v: string) => Number(v), [DATE]: (v: string) => v },
-    });
+    // Imported only when used: a PostgreSQL deployment never loads the WebAssembly build.
+    const client = async () => {
+      const [{ PGlite }, { pg_trgm }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite/contrib/pg_trgm')]);
+      return new PGlite({
+        ...(dataDir ? { dataDir } : {}),
+        extensions: { pg_trgm },
+        parsers: { [INT8]: (v: string) => Number(v), [DATE]: (v: string) => v },
+      });
+    };
     const db = new Kysely<DB>({ dialect: new PGliteDialect({ pglite: client }), log });
     database = { db, kind: 'pglite', poolStats: () => ({ total: 1, idle: 1, waiting: 0 }), close: () => db.destroy() };
     return database;

@@ -129,6 +129,18 @@ describe('the hash chain', () => {
     expect(report.events).toBeGreaterThan(50);
   });
 
+  it('the hash the database computes is the one verification recomputes, for any text: Devanagari, emoji, quotes, newlines, nested keys named seq', async () => {
+    const { appendAuditEvent } = await import('./audit.repository.js');
+    const awkward = { full_name: ['नमस्ते दुनिया', 'Zoë "Z" O\'Brien\n😀'], nested: { seq: -9007199254740991, '"seq"': 'x', deep: [{ b: 1, a: null }] } };
+    const context = { actorId: null, actorRole: 'system', requestId: 'req-ü', ip: '2001:db8::1', userAgent: 'Mozilla/5.0 (मोबाइल) "quoted"\\' };
+    await ctx.database.db.transaction().execute((trx) => appendAuditEvent(trx, context, { action: 'test.unicode', entityType: 'user', entityId: 'ख', changes: awkward }, new Date()));
+    const row = await ctx.database.db.selectFrom('audit_events').selectAll().where('action', '=', 'test.unicode').executeTakeFirstOrThrow();
+    expect(row.changes).toEqual(awkward);
+    const { prev_hash: prevHash, hash, ...fields } = row;
+    expect(hashEvent(prevHash, { ...fields, seq: Number(fields.seq) })).toBe(hash);
+    expect((await verifyAuditChain(ctx.database.db, 16)).ok).toBe(true);
+  });
+
   it('detects an edited event and names it; restoring the row makes the chain whole again', async () => {
     const db = ctx.database.db;
     const target = await db.selectFrom('audit_events').select(['seq', 'changes']).where('action', '=', 'user.updated').orderBy('seq').offset(3).limit(1).executeTakeFirstOrThrow();

@@ -1,7 +1,5 @@
 import { hash, verify, type Algorithm } from '@node-rs/argon2';
-import { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import * as zxcvbnCommon from '@zxcvbn-ts/language-common';
-import * as zxcvbnEn from '@zxcvbn-ts/language-en';
+import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import { AppError } from '../../shared/errors.js';
 
 /** OWASP's argon2id recommendation: m=19456 KiB, t=2, p=1. */
@@ -91,14 +89,20 @@ export class PasswordHasher {
   }
 }
 
-let estimator: ZxcvbnFactory | undefined;
-/** Built on first use: the dictionaries cost a few MB and some start-up time. */
-function getEstimator(): ZxcvbnFactory {
-  estimator ??= new ZxcvbnFactory({
-    graphs: zxcvbnCommon.adjacencyGraphs,
-    dictionary: { ...zxcvbnCommon.dictionary, ...zxcvbnEn.dictionary },
-    translations: zxcvbnEn.translations,
-  });
+let estimator: Promise<ZxcvbnFactory> | undefined;
+/**
+ * Loaded on first use: the dictionaries are megabytes of heap that an instance
+ * serving reads never needs (the check runs on registration and password change only).
+ */
+function getEstimator(): Promise<ZxcvbnFactory> {
+  estimator ??= (async () => {
+    const [{ ZxcvbnFactory }, common, en] = await Promise.all([import('@zxcvbn-ts/core'), import('@zxcvbn-ts/language-common'), import('@zxcvbn-ts/language-en')]);
+    return new ZxcvbnFactory({
+      graphs: common.adjacencyGraphs,
+      dictionary: { ...common.dictionary, ...en.dictionary },
+      translations: en.translations,
+    });
+  })();
   return estimator;
 }
 
@@ -112,7 +116,7 @@ export async function checkPasswordStrength(password: string, userInputs: string
     throw new AppError('WEAK_PASSWORD', 422, 'Use 8 to 128 characters.', { errors: [{ path: '/password', message: 'must be 8 to 128 characters' }] });
   }
   const inputs = userInputs.flatMap((s) => [s, ...s.split(/[\s@.+]+/)]).filter((s) => s.length >= 3);
-  const result = await getEstimator().checkAsync(password, inputs);
+  const result = await (await getEstimator()).checkAsync(password, inputs);
   if (result.score < 3) {
     const hint = result.feedback.warning || 'It is too easy to guess.';
     throw new AppError('WEAK_PASSWORD', 422, `Choose a harder password: ${hint}`, {

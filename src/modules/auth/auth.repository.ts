@@ -15,15 +15,6 @@ export function findUserById(db: Db, id: string): Promise<UserRow | undefined> {
   return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export function findUserByAgentCode(db: Db, agentCode: string): Promise<UserRow | undefined> {
-  return db
-    .selectFrom('agents')
-    .innerJoin('users', 'users.id', 'agents.user_id')
-    .selectAll('users')
-    .where('agents.agent_code', '=', agentCode.toUpperCase())
-    .executeTakeFirst();
-}
-
 export function findAgentForUser(db: Db, userId: string) {
   return db.selectFrom('agents').select(['id', 'status', 'agent_code']).where('user_id', '=', userId).executeTakeFirst();
 }
@@ -34,8 +25,42 @@ export function lockUserById(trx: Transaction<DB>, id: string): Promise<UserRow 
 
 // --- sign-in throttling -------------------------------------------------------
 
-export function findThrottle(db: Db, identifier: string) {
-  return db.selectFrom('login_throttles').selectAll().where('identifier', '=', identifier).executeTakeFirst();
+export type SignInKey = { phone: string } | { email: string } | { agentCode: string } | null;
+
+export interface SignInLookup {
+  user?: UserRow;
+  throttle?: { failures: number; locked_until: Date | null };
+  /** The user has signed in before, but never with this user agent (among its latest 50 sessions). */
+  newDevice: boolean;
+}
+
+/**
+ * Everything a password sign-in reads before hashing, in one round trip: the
+ * user (if any), the identifier's failure count and lock (known user or not),
+ * and whether this user agent is new to the user.
+ */
+export async function findSignIn(db: Db, key: SignInKey, identifier: string, userAgent: string | null): Promise<SignInLookup> {
+  const user = !key ? db.selectFrom('users').selectAll().where(sql<boolean>`false`)
+    : 'phone' in key ? db.selectFrom('users').selectAll().where('phone_number', '=', key.phone)
+    : 'email' in key ? db.selectFrom('users').selectAll().where((eb) => eb(eb.fn('lower', ['email']), '=', key.email.toLowerCase()))
+    : db.selectFrom('agents').innerJoin('users', 'users.id', 'agents.user_id').selectAll('users').where('agents.agent_code', '=', key.agentCode.toUpperCase());
+  type Row = Partial<UserRow> & { throttle_failures: number | null; throttle_locked_until: Date | null; recent_sessions: number; same_agent: number };
+  const { rows } = await sql<Row>`
+    SELECT u.*, t.failures AS throttle_failures, t.locked_until AS throttle_locked_until,
+           coalesce(d.recent, 0) AS recent_sessions, coalesce(d.same, 0) AS same_agent
+    FROM (SELECT 1) AS one
+    LEFT JOIN login_throttles t ON t.identifier = ${identifier}
+    LEFT JOIN (${user.limit(1)}) AS u ON true
+    LEFT JOIN LATERAL (
+      SELECT count(*) AS recent, count(*) FILTER (WHERE s.user_agent IS NOT DISTINCT FROM ${userAgent}::text) AS same
+      FROM (SELECT user_agent FROM user_sessions WHERE user_id = u.id ORDER BY created_at DESC LIMIT 50) s
+    ) d ON u.id IS NOT NULL`.execute(db);
+  const { throttle_failures: failures, throttle_locked_until: lockedUntil, recent_sessions: recent, same_agent: same, ...userColumns } = rows[0]!;
+  return {
+    ...(userColumns.id ? { user: userColumns as UserRow } : {}),
+    ...(failures !== null ? { throttle: { failures, locked_until: lockedUntil } } : {}),
+    newDevice: Number(recent) > 0 && Number(same) === 0,
+  };
 }
 
 /**
@@ -65,11 +90,21 @@ export async function clearLoginFailures(db: Db, identifier: string): Promise<vo
 
 // --- sessions and refresh tokens ---------------------------------------------
 
-export async function insertSession(
+/**
+ * A new session, its first refresh token and the user's sign-in stamp, in one
+ * statement (atomic on its own); returns the updated user.
+ */
+export function startSessionRow(
   trx: Db,
   session: { id: string; user_id: string; expires_at: Date; ip_address: string | null; user_agent: string | null; created_at: Date },
-): Promise<void> {
-  await trx.insertInto('user_sessions').values({ ...session, last_used_at: session.created_at }).execute();
+  refreshTokenHash: string,
+  userChanges: Partial<Pick<UserRow, 'last_login_at' | 'failed_login_attempts' | 'account_locked_until' | 'password_hash'>>,
+): Promise<UserRow> {
+  return trx
+    .with('session', (db) => db.insertInto('user_sessions').values({ ...session, last_used_at: session.created_at }))
+    .with('token', (db) => db.insertInto('refresh_tokens').values({ token_hash: refreshTokenHash, session_id: session.id, created_at: session.created_at, expires_at: session.expires_at }))
+    .updateTable('users').set(userChanges).where('id', '=', session.user_id)
+    .returningAll().executeTakeFirstOrThrow();
 }
 
 export async function insertRefreshToken(trx: Db, row: { token_hash: string; session_id: string; expires_at: Date; created_at: Date }): Promise<void> {

@@ -60,6 +60,21 @@ export function requirePhone(input: string, path = '/phone_number'): string {
   return phone;
 }
 
+/** What a password sign-in is counted against (lockout) and how its user is found; an unparseable phone finds nobody but still costs a hash. */
+function loginKey(input: Exclude<LoginInput, { method: 'otp' }>): { identifier: string; key: repo.SignInKey } {
+  if (input.method === 'agent_code') {
+    const code = input.agent_code.trim().toUpperCase();
+    return { identifier: `agent:${code}`, key: { agentCode: code } };
+  }
+  if (input.email) {
+    const email = input.email.trim().toLowerCase();
+    return { identifier: `email:${email}`, key: { email } };
+  }
+  const phone = normalizePhone(input.phone_number ?? '');
+  if (!phone) return { identifier: `phone:${(input.phone_number ?? '').slice(0, 32)}`, key: null };
+  return { identifier: `phone:${phone}`, key: { phone } };
+}
+
 /** Sign-up, sign-in, tokens and sessions. */
 export class AuthService {
   readonly tokenSettings: TokenSettings;
@@ -143,9 +158,9 @@ export class AuthService {
 
   private async passwordLogin(input: Exclude<LoginInput, { method: 'otp' }>, ctx: AuditContext, ticket: HashTicket): Promise<TokenPair> {
     await this.deps.security?.assertAddressAllowed(ctx.ip);
-    const { identifier, user } = await this.findLoginUser(input);
+    const { identifier, key } = loginKey(input);
+    const { user, throttle, newDevice } = await repo.findSignIn(this.db, key, identifier, ctx.userAgent);
     const now = this.now();
-    const throttle = await repo.findThrottle(this.db, identifier);
     if (throttle?.locked_until && throttle.locked_until > now) {
       this.deps.onAuthEvent?.('login', input.method, 'locked');
       // Guessing against a locked account is still guessing: it counts toward the address's stuffing score.
@@ -158,24 +173,9 @@ export class AuthService {
     this.assertCanSignIn(usable);
     if (throttle) await repo.clearLoginFailures(this.db, identifier);
     const rehash = this.deps.hasher.needsRehash(usable.password_hash!) ? await this.deps.hasher.hash(input.password, ticket) : null;
-    const pair = await this.startSession(usable, ctx, 'auth.login', { method: input.method }, rehash);
+    const pair = await this.startSession(usable, ctx, 'auth.login', { method: input.method }, rehash, newDevice);
     this.deps.onAuthEvent?.('login', input.method, 'success');
     return pair;
-  }
-
-  private async findLoginUser(input: Exclude<LoginInput, { method: 'otp' }>): Promise<{ identifier: string; user?: UserRow }> {
-    if (input.method === 'agent_code') {
-      const code = input.agent_code.trim().toUpperCase();
-      return { identifier: `agent:${code}`, user: await repo.findUserByAgentCode(this.db, code) };
-    }
-    if (input.email) {
-      const email = input.email.trim().toLowerCase();
-      return { identifier: `email:${email}`, user: await repo.findUserByEmail(this.db, email) };
-    }
-    const phone = normalizePhone(input.phone_number ?? '');
-    // An unparseable phone still costs a hash and counts as a failure, like any unknown user.
-    if (!phone) return { identifier: `phone:${(input.phone_number ?? '').slice(0, 32)}` };
-    return { identifier: `phone:${phone}`, user: await repo.findUserByPhone(this.db, phone) };
   }
 
   private async failLogin(identifier: string, method: string, user: UserRow | undefined, ctx: AuditContext): Promise<never> {
@@ -264,19 +264,20 @@ export class AuthService {
     return token;
   }
 
-  /** Creates a session with its first refresh token, records the sign-in, and signs the access token. */
-  async startSession(user: UserRow, ctx: AuditContext, action: string, changes: Record<string, unknown>, rehash: string | null = null): Promise<TokenPair> {
+  /**
+   * Creates a session with its first refresh token, records the sign-in, and
+   * signs the access token. `newDevice` is known already on a password sign-in
+   * (read with the user); otherwise it is looked up here.
+   */
+  async startSession(user: UserRow, ctx: AuditContext, action: string, changes: Record<string, unknown>, rehash: string | null = null, newDevice?: boolean): Promise<TokenPair> {
     const now = this.now();
     const sessionId = newId(now.getTime());
     const refreshToken = newSecret();
     const expiresAt = new Date(now.getTime() + this.deps.config.REFRESH_TOKEN_TTL_S * 1000);
-    await this.noticeNewDevice(user.id, ctx);
+    if (newDevice ?? (await this.isNewDevice(user.id, ctx))) await this.deps.security?.onNewDevice(user.id, ctx.ip, ctx.userAgent);
     const updated = await this.db.transaction().execute(async (trx) => {
-      await repo.insertSession(trx, { id: sessionId, user_id: user.id, created_at: now, expires_at: expiresAt, ip_address: ctx.ip, user_agent: ctx.userAgent });
-      await repo.insertRefreshToken(trx, { token_hash: sha256(refreshToken), session_id: sessionId, created_at: now, expires_at: expiresAt });
-      const row = await trx.updateTable('users')
-        .set({ last_login_at: now, failed_login_attempts: 0, account_locked_until: null, ...(rehash ? { password_hash: rehash } : {}) })
-        .where('id', '=', user.id).returningAll().executeTakeFirstOrThrow();
+      const row = await repo.startSessionRow(trx, { id: sessionId, user_id: user.id, created_at: now, expires_at: expiresAt, ip_address: ctx.ip, user_agent: ctx.userAgent },
+        sha256(refreshToken), { last_login_at: now, failed_login_attempts: 0, account_locked_until: null, ...(rehash ? { password_hash: rehash } : {}) });
       await appendAuditEvent(trx, { ...ctx, actorId: user.id, actorRole: user.role }, { action, entityType: 'session', entityId: sessionId, changes }, now);
       return row;
     });
@@ -285,10 +286,10 @@ export class AuthService {
   }
 
   /** A sign-in from a user agent this user has never used before (and not the first sign-in ever). */
-  private async noticeNewDevice(userId: string, ctx: AuditContext): Promise<void> {
-    if (!this.deps.security) return;
+  private async isNewDevice(userId: string, ctx: AuditContext): Promise<boolean> {
+    if (!this.deps.security) return false;
     const seen = await this.db.selectFrom('user_sessions').select(['user_agent']).where('user_id', '=', userId).orderBy('created_at', 'desc').limit(50).execute();
-    if (seen.length > 0 && !seen.some((s) => s.user_agent === ctx.userAgent)) await this.deps.security.onNewDevice(userId, ctx.ip, ctx.userAgent);
+    return seen.length > 0 && !seen.some((s) => s.user_agent === ctx.userAgent);
   }
 
   private async issuePair(user: UserRow, sessionId: string, refreshToken: string, expiresAt: Date, now: Date): Promise<TokenPair> {
