@@ -136,6 +136,23 @@ describe('logging', () => {
   });
 });
 
+describe('request logs', () => {
+  it('every line of an authenticated request names its request id, route pattern and user', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } });
+    const logged = await buildApp(ctx.config, { database: ctx.database, kv: ctx.kv, sms: new MemorySms(), clock: ctx.clock, keys: ctx.keys, log: createLogger({ LOG_LEVEL: 'info' }, sink) });
+    const user = await signInAs(ctx, 'policyholder');
+    await logged.inject({ method: 'GET', url: '/api/v1/auth/me', headers: user.headers });
+    await logged.close();
+    const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    const completed = entries.find((entry) => entry.msg === 'request completed');
+    expect(completed).toMatchObject({ route: '/api/v1/auth/me', user_id: user.userId });
+    expect(typeof completed?.reqId).toBe('string');
+    // The bindings belong to that request alone: the app's own lines carry none of them.
+    expect(entries.filter((entry) => entry.reqId === undefined).some((entry) => 'user_id' in entry || 'route' in entry)).toBe(false);
+  });
+});
+
 describe('dependency failure', () => {
   it('answers 503 with Retry-After when PostgreSQL is unreachable, and readiness says so', async () => {
     const config = testConfig({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/unreachable' });

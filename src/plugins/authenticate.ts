@@ -9,6 +9,7 @@ import type { AuditContext } from '../modules/audit/audit.repository.js';
 import { hasPermission } from '../modules/rbac/rbac.permissions.js';
 import type { Clock } from '../shared/clock.js';
 import { AppError } from '../shared/errors.js';
+import { bindRequestLog } from '../shared/log-bindings.js';
 
 /** Who is calling, from a verified access token whose session is still live. */
 export interface Principal {
@@ -88,7 +89,7 @@ export default fp(
       const claims = await verify(bearerToken(request), opts.clock.now());
       if (await opts.revocations.isRevoked(claims.sid)) throw new AppError('SESSION_REVOKED', 401, 'This session has ended; sign in again.');
       request.principal = { userId: claims.sub, sessionId: claims.sid, role: claims.role, phoneNumber: claims.phone_number };
-      request.log = request.log.child({ user_id: claims.sub });
+      request.log = bindRequestLog(request.log, { user_id: claims.sub });
     };
     app.decorate('authenticate', authenticate);
     app.decorate('authorize', (permission: string): preHandlerAsyncHookHandler => async function (request, reply) {
