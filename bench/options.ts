@@ -19,6 +19,8 @@ export interface BenchOptions {
   keepDb: boolean;
   /** Write a V8 CPU profile of the API (bench/results/profiles/) for the whole run. */
   profile: boolean;
+  /** Run the API from TypeScript through tsx (as `npm start` does) instead of the compiled build. */
+  source: boolean;
   port: number;
   adminUrl: string;
   redisUrl: string;
@@ -28,7 +30,7 @@ export interface BenchOptions {
 }
 
 export const USAGE = `usage: npm run bench -- [--quick] [--duration S] [--connections 100,1000] [--only me,login,...]
-  [--skip-argon2] [--skip-pglite] [--skip-storm] [--keep-db] [--profile] [--port 3100] [--env KEY=VALUE ...]
+  [--skip-argon2] [--skip-pglite] [--skip-storm] [--keep-db] [--profile] [--source] [--port 3100] [--env KEY=VALUE ...]
   [--admin-url postgres://postgres@127.0.0.1:5432/postgres] [--redis-url redis://127.0.0.1:6379/12] [--report bench/REPORT.md]`;
 
 const positive = (name: string, text: string, max: number) => {
@@ -50,6 +52,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       'skip-storm': { type: 'boolean', default: false },
       'keep-db': { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
+      source: { type: 'boolean', default: false },
       port: { type: 'string', default: '3100' },
       'admin-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/postgres' },
       'redis-url': { type: 'string', default: 'redis://127.0.0.1:6379/12' },
@@ -83,6 +86,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     skipStorm: values['skip-storm'],
     keepDb: values['keep-db'],
     profile: values.profile,
+    source: values.source,
     port: positive('port', values.port, 65_000),
     adminUrl: values['admin-url'],
     redisUrl: values['redis-url'],

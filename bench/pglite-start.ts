@@ -16,8 +16,8 @@ export const median = (values: number[]) => {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
-/** Spawn to first 200 from /health/ready, of `node --import tsx src/server.ts` on PGlite; `runs` cold then `runs` warm. */
-export async function measurePgliteStart(root: string, port: number, runs: number, logPath: string): Promise<StartTimes> {
+/** Spawn to first 200 from /health/ready of the server (`args` to node) on PGlite; `runs` cold then `runs` warm. */
+export async function measurePgliteStart(root: string, port: number, runs: number, logPath: string, args: string[]): Promise<StartTimes> {
   const coldMs: number[] = [];
   const warmMs: number[] = [];
   let lastDir: string | null = null;
@@ -25,11 +25,11 @@ export async function measurePgliteStart(root: string, port: number, runs: numbe
     for (let i = 0; i < runs; i++) {
       if (lastDir) rmSync(lastDir, { recursive: true, force: true });
       lastDir = mkdtempSync(join(tmpdir(), 'bima-bench-pglite-'));
-      coldMs.push(await timeStart(root, port, lastDir, logPath));
+      coldMs.push(await timeStart(root, port, lastDir, logPath, args));
       console.log(`  PGlite cold start ${i + 1}/${runs}: ${coldMs.at(-1)!.toFixed(0)} ms`);
     }
     for (let i = 0; i < runs; i++) {
-      warmMs.push(await timeStart(root, port, lastDir!, logPath));
+      warmMs.push(await timeStart(root, port, lastDir!, logPath, args));
       console.log(`  PGlite warm start ${i + 1}/${runs}: ${warmMs.at(-1)!.toFixed(0)} ms`);
     }
   } finally {
@@ -38,13 +38,13 @@ export async function measurePgliteStart(root: string, port: number, runs: numbe
   return { coldMs, warmMs };
 }
 
-async function timeStart(root: string, port: number, dir: string, logPath: string): Promise<number> {
+async function timeStart(root: string, port: number, dir: string, logPath: string, args: string[]): Promise<number> {
   const env = {
     NODE_ENV: 'development', LOG_LEVEL: 'warn', SEED_DEMO_DATA: 'false', PORT: String(port), HOST: '127.0.0.1',
     DATABASE_URL: `pglite://${join(dir, 'db')}`, DATA_DIR: dir, REDIS_URL: '',
   };
   const since = performance.now();
-  const server = startNode(['--import', 'tsx', 'src/server.ts'], env, logPath, root);
+  const server = startNode(args, env, logPath, root);
   try {
     return await waitFor200(`http://127.0.0.1:${port}/health/ready`, since, 60_000, server);
   } finally {

@@ -3,6 +3,7 @@
  * API and a minimal reference server, measures every scenario at each
  * connection count, and writes bench/REPORT.md (see bench/README.md).
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem, type } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -20,6 +21,9 @@ import { isActivePolicyholder, layout, seedDatabase } from './seed.js';
 import { measureStorm } from './storm.js';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+/** The API as deployed (Dockerfile) and as `npm start` runs it. */
+const COMPILED = ['dist/src/server.js'];
+const SOURCE = ['--import', 'tsx', 'src/server.ts'];
 const RESULTS = join(ROOT, 'bench', 'results');
 const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15);
 
@@ -33,9 +37,14 @@ async function main(): Promise<void> {
   const ports = [options.port, options.port + 1, options.port + 2];
   for (const port of ports) await infra.assertPortFree(port);
 
+  const buildMs = buildCompiled();
+  console.log(`compiled build (tsc -p tsconfig.build.json) in ${buildMs.toFixed(0)} ms`);
+  const apiArgs = options.source ? SOURCE : COMPILED;
+  const otherArgs = options.source ? COMPILED : SOURCE;
   const storedHash = await hashPassword(BENCH_PASSWORD);
   const verifyRates = options.skipArgon2 ? [] : await argon2Rates(options, storedHash);
   const startTimes = options.skipPglite ? null : await pgliteStarts(options, logPath);
+  const compiledStartTimes = options.skipPglite ? null : await pgliteStarts(options, logPath, COMPILED);
 
   const dbName = `bima_bench_${stamp.toLowerCase()}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'bima-bench-'));
@@ -61,7 +70,7 @@ async function main(): Promise<void> {
     console.log(`starting the API on :${options.port} (database ${dbName}, Redis ${options.redisUrl})`);
     const apiUrl = `http://127.0.0.1:${options.port}`;
     const profiling = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, 'bench/results/profiles')}`] : [];
-    const api = infra.startNode([...profiling, '--import', 'tsx', 'src/server.ts'], { ...apiEnv, DATABASE_URL: dbUrl, REDIS_URL: options.redisUrl, DATA_DIR: dataDir }, logPath, ROOT);
+    const api = infra.startNode([...profiling, ...apiArgs], { ...apiEnv, DATABASE_URL: dbUrl, REDIS_URL: options.redisUrl, DATA_DIR: dataDir }, logPath, ROOT);
     const spawnedAt = performance.now();
     const readyMs = await infra.waitFor200(`${apiUrl}/health/ready`, spawnedAt, 120_000, api);
     console.log(`API ready in ${readyMs.toFixed(0)} ms (migrations included); seeding ${JSON.stringify(options.sizes)}`);
@@ -69,8 +78,8 @@ async function main(): Promise<void> {
     await sleep(3000);
     const idle = await infra.idleMemory(api.pid, spawnedAt);
     console.log(`API idle RSS after seeding: ${idle.firstRssMb.toFixed(1)} MB (lowest until ${idle.ageS.toFixed(0)} s after spawn: ${idle.minRssMb.toFixed(1)} MB)`);
-    const compiledIdleRssMb = await compiledIdleRss(options, { ...apiEnv, DATABASE_URL: dbUrl, REDIS_URL: options.redisUrl, DATA_DIR: dataDir }, logPath);
-    if (compiledIdleRssMb !== null) console.log(`compiled build idle RSS: ${compiledIdleRssMb.toFixed(1)} MB`);
+    const otherIdleRssMb = await idleRssOf(otherArgs, options, { ...apiEnv, DATABASE_URL: dbUrl, REDIS_URL: options.redisUrl, DATA_DIR: dataDir }, logPath);
+    console.log(`${otherArgs.join(' ')} idle RSS: ${otherIdleRssMb.toFixed(1)} MB`);
 
     const refPort = options.port + 1;
     const reference = infra.startNode(['--import', 'tsx', 'bench/reference-server.ts'], {
@@ -106,9 +115,10 @@ async function main(): Promise<void> {
       machine: { cores: cores(), cpuModel: cpus()[0]?.model ?? '?', memoryGb: totalmem() / 2 ** 30, node: process.version, os: `${type()} ${release()}`,
         ...versions, loadStart, loadEnd: loadavg() },
       sizes: { ...options.sizes }, durationS: options.durationS, warmupS: options.warmupS, connections: options.connections,
-      apiEnv: { DATABASE_POOL_MAX: '10 (default)', HASH_CONCURRENCY: '2 (default)', HASH_QUEUE_MAX: '64 (default)', ...apiEnv },
+      apiEnv: { DATABASE_POOL_MAX: '10 (default)', HASH_CONCURRENCY: '2 (default)', HASH_QUEUE_MAX: '128 (default)', HASH_SHED_DELAY_MS: '1000 (default)', CALLER_CACHE_TTL_S: '10 (default)', ...apiEnv },
+      apiCommand: `node ${apiArgs.join(' ')}`, otherCommand: `node ${otherArgs.join(' ')}`,
       seedSeconds, requests: Object.fromEntries([REFERENCE, ...SCENARIOS].map((s) => [s.key, s.request])), results, verifyRates,
-      storm, memory: { idleRssMb: idle.firstRssMb, minIdleRssMb: idle.minRssMb, idleAgeS: idle.ageS, afterLoadRssMb: after.rssMb, peakRssMb: after.peakRssMb, compiledIdleRssMb }, startTimes, slowQueries: slowQueries(logPath),
+      storm, memory: { idleRssMb: idle.firstRssMb, minIdleRssMb: idle.minRssMb, idleAgeS: idle.ageS, afterLoadRssMb: after.rssMb, peakRssMb: after.peakRssMb, otherIdleRssMb }, startTimes, compiledStartTimes, slowQueries: slowQueries(logPath),
     };
     writeFileSync(join(ROOT, options.report), `${renderReport(report)}\n`);
     console.log(`\nreport written to ${options.report}`);
@@ -127,11 +137,10 @@ async function argon2Rates(options: BenchOptions, storedHash: string): Promise<V
   return rates;
 }
 
-/** Idle RSS of `node dist/src/server.js` (when `npm run build` has been run) on the same seeded database. */
-async function compiledIdleRss(options: BenchOptions, env: Record<string, string>, logPath: string): Promise<number | null> {
-  if (!existsSync(join(ROOT, 'dist', 'src', 'server.js'))) return null;
+/** Idle RSS of the API in its other form (compiled or tsx), 3 s after start, on the same seeded database. */
+async function idleRssOf(args: string[], options: BenchOptions, env: Record<string, string>, logPath: string): Promise<number> {
   const port = options.port + 2;
-  const server = infra.startNode(['dist/src/server.js'], { ...env, PORT: String(port) }, logPath, ROOT);
+  const server = infra.startNode(args, { ...env, PORT: String(port) }, logPath, ROOT);
   try {
     await infra.waitFor200(`http://127.0.0.1:${port}/health/ready`, performance.now(), 60_000, server);
     await sleep(3000);
@@ -141,9 +150,16 @@ async function compiledIdleRss(options: BenchOptions, env: Record<string, string
   }
 }
 
-async function pgliteStarts(options: BenchOptions, logPath: string): Promise<StartTimes> {
-  console.log('PGlite start-to-ready:');
-  return measurePgliteStart(ROOT, options.port + 2, 3, logPath);
+/** Compiles the TypeScript to dist/ as the Dockerfile does, so the bench measures what is deployed. */
+function buildCompiled(): number {
+  const started = performance.now();
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  return performance.now() - started;
+}
+
+async function pgliteStarts(options: BenchOptions, logPath: string, args = SOURCE): Promise<StartTimes> {
+  console.log(`PGlite start-to-ready, node ${args.join(' ')}:`);
+  return measurePgliteStart(ROOT, options.port + 2, 3, logPath, args);
 }
 
 async function prepareFixtures(options: BenchOptions, apiUrl: string, dbUrl: string): Promise<Fixtures> {

@@ -89,6 +89,7 @@ export async function buildApp(config: Config, infra: Infrastructure) {
   app.decorate('services', services);
   app.addHook('onReady', () => services.broadcast.start());
   app.addHook('onClose', () => services.broadcast.stop());
+  app.addHook('onClose', () => services.hasher.close());
   app.decorate('config', config);
 
   await app.register(errorHandler);

@@ -1,6 +1,7 @@
-import { hash, verify, type Algorithm } from '@node-rs/argon2';
+import type { Algorithm } from '@node-rs/argon2';
 import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import { AppError } from '../../shared/errors.js';
+import { HashWorkers } from './auth.hash-workers.js';
 
 /** OWASP's argon2id recommendation: m=19456 KiB, t=2, p=1. */
 // Algorithm.Argon2id is an ambient const enum, which verbatimModuleSyntax cannot read; 2 is its value.
@@ -13,9 +14,8 @@ export interface HashTicket {
 }
 
 /**
- * Argon2 runs on libuv's thread pool; left unbounded, a login storm would fill
- * that pool and the event loop's other work (DNS, file I/O) would queue behind
- * it. So hashes run a few at a time (`concurrency`), and at most `queueMax`
+ * Argon2 runs on low-priority worker threads (HashWorkers), `concurrency` at
+ * a time, so a login storm gets only the CPU nobody else needs; at most `queueMax`
  * more are admitted to wait. A sign-in takes its place (admit) before any
  * database or Redis work, so past the bound the caller gets 503 with
  * Retry-After at once and a flood costs no I/O; callers without a ticket
@@ -26,18 +26,26 @@ export class PasswordHasher {
   private admitted = 0;
   private readonly waiting: Array<() => void> = [];
   private dummyHash: Promise<string> | undefined;
+  private readonly workers: HashWorkers;
 
-  constructor(private readonly concurrency = 2, private readonly queueMax = 64) {}
+  constructor(private readonly concurrency = 2, private readonly queueMax = 64) {
+    this.workers = new HashWorkers(concurrency);
+  }
 
   async hash(password: string, ticket?: HashTicket): Promise<string> {
-    return this.run(() => hash(password, ARGON2_PARAMS), ticket);
+    return this.run(() => this.workers.hash(password, ARGON2_PARAMS), ticket);
   }
 
   /** Verifies; with no stored hash, verifies against a dummy so unknown users cost the same time. */
   async verify(storedHash: string | null, password: string, ticket?: HashTicket): Promise<boolean> {
     const target = storedHash ?? (await this.getDummyHash());
-    const ok = await this.run(() => verify(target, password).catch(() => false), ticket);
+    const ok = await this.run(() => this.workers.verify(target, password).catch(() => false), ticket);
     return ok && storedHash !== null;
+  }
+
+  /** Stops the hashing threads; for shutdown. */
+  close(): Promise<void> {
+    return this.workers.close();
   }
 
   needsRehash(storedHash: string): boolean {
@@ -67,7 +75,7 @@ export class PasswordHasher {
   }
 
   private getDummyHash(): Promise<string> {
-    this.dummyHash ??= hash('dummy-password-for-timing-equality', ARGON2_PARAMS);
+    this.dummyHash ??= this.workers.hash('dummy-password-for-timing-equality', ARGON2_PARAMS);
     return this.dummyHash;
   }
 
