@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { DB } from '../../db/types.js';
 import { newId } from '../../shared/ids.js';
 
@@ -56,15 +56,15 @@ export function hashEvent(prevHash: string, event: ChainedFields): string {
 const SEQ_PLACEHOLDER = -9_007_199_254_740_991;
 
 /**
- * Appends one event to the chain inside the caller's transaction, in one
- * statement: lock the head row, take the next number, hash, move the head,
- * insert. The hash is hashEvent's, computed by the database: the event's
- * canonical JSON is built here with the number left out, and the database
- * splices in head.seq + 1 (keys are sorted, so "seq" sits at a fixed place,
- * after which only the user agent, a JSON string, follows). One round trip
- * instead of three, and the head lock is held from here to the commit only.
+ * The common table expressions that append one event to the chain: lock the
+ * head row, take the next number, hash, move the head, insert. The hash is
+ * hashEvent's, computed by the database: the event's canonical JSON is built
+ * here with the number left out, and the database splices in head.seq + 1
+ * (keys are sorted, so "seq" sits at a fixed place, after which only the user
+ * agent, a JSON string, follows). Usable in any statement's WITH list: the
+ * audit event then commits or rolls back with that statement's other writes.
  */
-export async function appendAuditEvent(trx: Transaction<DB>, context: AuditContext, entry: AuditEntry, now: Date): Promise<void> {
+export function auditAppendCtes(context: AuditContext, entry: AuditEntry, now: Date): RawBuilder<unknown> {
   const id = newId(now.getTime());
   const changes = entry.changes ?? null;
   const event: ChainedFields = {
@@ -86,19 +86,30 @@ export async function appendAuditEvent(trx: Transaction<DB>, context: AuditConte
   const at = canonical.lastIndexOf(marker);
   const before = `\n${canonical.slice(0, at)}"seq":`;
   const after = canonical.slice(at + marker.length);
-  await sql`
-    WITH head AS (SELECT seq, hash FROM audit_chain_head FOR UPDATE),
-    next AS (
+  return sql`
+    audit_head AS (SELECT seq, hash FROM audit_chain_head FOR UPDATE),
+    audit_next AS (
       SELECT seq + 1 AS seq, hash AS prev_hash,
              encode(sha256(convert_to(hash || ${before}::text || (seq + 1)::text || ${after}::text, 'UTF8')), 'hex') AS hash
-      FROM head
+      FROM audit_head
     ),
-    moved AS (UPDATE audit_chain_head SET seq = next.seq, hash = next.hash FROM next)
-    INSERT INTO audit_events (seq, id, occurred_at, actor_id, actor_role, action, entity_type, entity_id, changes, request_id, ip_address, user_agent, prev_hash, hash)
-    SELECT next.seq, ${id}::uuid, ${now}::timestamptz, ${event.actor_id}::uuid, ${event.actor_role}::text, ${event.action}::text, ${event.entity_type}::text,
-           ${event.entity_id}::text, ${changes === null ? null : JSON.stringify(changes)}::jsonb, ${event.request_id}::text, ${event.ip_address}::text,
-           ${event.user_agent}::text, next.prev_hash, next.hash
-    FROM next`.execute(trx);
+    audit_moved AS (UPDATE audit_chain_head SET seq = audit_next.seq, hash = audit_next.hash FROM audit_next),
+    audit_appended AS (
+      INSERT INTO audit_events (seq, id, occurred_at, actor_id, actor_role, action, entity_type, entity_id, changes, request_id, ip_address, user_agent, prev_hash, hash)
+      SELECT audit_next.seq, ${id}::uuid, ${now}::timestamptz, ${event.actor_id}::uuid, ${event.actor_role}::text, ${event.action}::text, ${event.entity_type}::text,
+             ${event.entity_id}::text, ${changes === null ? null : JSON.stringify(changes)}::jsonb, ${event.request_id}::text, ${event.ip_address}::text,
+             ${event.user_agent}::text, audit_next.prev_hash, audit_next.hash
+      FROM audit_next
+    )`;
+}
+
+/**
+ * Appends one event to the chain inside the caller's transaction, in one
+ * statement (auditAppendCtes): one round trip instead of three, and the head
+ * lock is held from here to the commit only.
+ */
+export async function appendAuditEvent(trx: Transaction<DB>, context: AuditContext, entry: AuditEntry, now: Date): Promise<void> {
+  await sql`WITH ${auditAppendCtes(context, entry, now)} SELECT 1`.execute(trx);
 }
 
 /** For events with no other write (a failed sign-in): their own short transaction. */

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { DB, OtpPurpose, UserRow } from '../../db/types.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
@@ -91,24 +91,55 @@ export async function clearLoginFailures(db: Db, identifier: string): Promise<vo
 // --- sessions and refresh tokens ---------------------------------------------
 
 /**
- * A new session, its first refresh token and the user's sign-in stamp, in one
- * statement (atomic on its own); returns the updated user.
+ * A new session, its first refresh token, the user's sign-in stamp and the
+ * audit event, in one statement: atomic on its own, so no BEGIN and COMMIT
+ * round trips. Returns the updated user.
  */
-export function startSessionRow(
-  trx: Db,
+export async function startSessionRow(
+  db: Db,
   session: { id: string; user_id: string; expires_at: Date; ip_address: string | null; user_agent: string | null; created_at: Date },
   refreshTokenHash: string,
   userChanges: Partial<Pick<UserRow, 'last_login_at' | 'failed_login_attempts' | 'account_locked_until' | 'password_hash'>>,
+  audit: RawBuilder<unknown>,
 ): Promise<UserRow> {
-  return trx
-    .with('session', (db) => db.insertInto('user_sessions').values({ ...session, last_used_at: session.created_at }))
-    .with('token', (db) => db.insertInto('refresh_tokens').values({ token_hash: refreshTokenHash, session_id: session.id, created_at: session.created_at, expires_at: session.expires_at }))
-    .updateTable('users').set(userChanges).where('id', '=', session.user_id)
-    .returningAll().executeTakeFirstOrThrow();
+  const { rows } = await sql<UserRow>`
+    WITH ${audit},
+    new_session AS (${db.insertInto('user_sessions').values({ ...session, last_used_at: session.created_at })}),
+    new_token AS (${db.insertInto('refresh_tokens').values({ token_hash: refreshTokenHash, session_id: session.id, created_at: session.created_at, expires_at: session.expires_at })}),
+    signed_in AS (${db.updateTable('users').set(userChanges).where('id', '=', session.user_id).returningAll()})
+    SELECT * FROM signed_in`.execute(db);
+  if (!rows[0]) throw new Error(`user ${session.user_id} vanished while signing in`);
+  return rows[0];
 }
 
-export async function insertRefreshToken(trx: Db, row: { token_hash: string; session_id: string; expires_at: Date; created_at: Date }): Promise<void> {
-  await trx.insertInto('refresh_tokens').values(row).execute();
+/**
+ * Spends a refresh token and, if the session's user is still active, issues
+ * its successor and touches the session: one statement, atomic on its own.
+ * 'reused' when the token was spent already (by an earlier or a racing
+ * request: the UPDATE only matches an unspent token); 'disabled' when the user
+ * may no longer refresh (the token is spent all the same).
+ */
+export async function rotateRefreshToken(db: Db, r: {
+  spent: string; next: string; sessionId: string; userId: string; expiresAt: Date; now: Date; ip: string | null; userAgent: string | null;
+}): Promise<UserRow | 'reused' | 'disabled'> {
+  type Row = Partial<UserRow> & { spent: number };
+  const { rows } = await sql<Row>`
+    WITH spent AS (
+      UPDATE refresh_tokens SET used_at = ${r.now} WHERE token_hash = ${r.spent} AND used_at IS NULL RETURNING session_id
+    ),
+    holder AS (SELECT users.* FROM users WHERE users.id = ${r.userId} AND users.status = 'active' AND EXISTS (SELECT 1 FROM spent)),
+    successor AS (
+      INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at)
+      SELECT ${r.next}, ${r.sessionId}::uuid, ${r.now}::timestamptz, ${r.expiresAt}::timestamptz FROM holder
+    ),
+    touched AS (
+      UPDATE user_sessions SET last_used_at = ${r.now}, ip_address = ${r.ip}, user_agent = ${r.userAgent}
+      WHERE id = ${r.sessionId} AND EXISTS (SELECT 1 FROM holder)
+    )
+    SELECT (SELECT count(*) FROM spent) AS spent, holder.* FROM (SELECT 1) AS one LEFT JOIN holder ON true`.execute(db);
+  const { spent, ...user } = rows[0]!;
+  if (Number(spent) === 0) return 'reused';
+  return user.id ? (user as UserRow) : 'disabled';
 }
 
 export function findRefreshToken(db: Db, tokenHash: string) {
@@ -126,16 +157,6 @@ export function findRefreshToken(db: Db, tokenHash: string) {
     ])
     .where('refresh_tokens.token_hash', '=', tokenHash)
     .executeTakeFirst();
-}
-
-/** Spends a refresh token; false when another request spent it first (a race is a reuse). */
-export async function spendRefreshToken(trx: Db, tokenHash: string, now: Date): Promise<boolean> {
-  const result = await trx.updateTable('refresh_tokens').set({ used_at: now }).where('token_hash', '=', tokenHash).where('used_at', 'is', null).executeTakeFirst();
-  return result.numUpdatedRows === 1n;
-}
-
-export async function touchSession(trx: Db, sessionId: string, now: Date, ip: string | null, userAgent: string | null): Promise<void> {
-  await trx.updateTable('user_sessions').set({ last_used_at: now, ip_address: ip, user_agent: userAgent }).where('id', '=', sessionId).execute();
 }
 
 export function listActiveSessions(db: Db, userId: string, now: Date) {

@@ -7,7 +7,7 @@ import type { Clock } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
 import { newId, newSecret } from '../../shared/ids.js';
 import { normalizePhone } from '../../shared/phone.js';
-import { appendAuditEvent, recordAuditEvent, type AuditContext } from '../audit/audit.repository.js';
+import { appendAuditEvent, auditAppendCtes, recordAuditEvent, type AuditContext } from '../audit/audit.repository.js';
 import { toUserResponse, type User } from '../users/users.schemas.js';
 import type { SigningKeys } from './auth.keys.js';
 import type { OtpService, OtpTicket } from './auth.otp.js';
@@ -275,12 +275,10 @@ export class AuthService {
     const refreshToken = newSecret();
     const expiresAt = new Date(now.getTime() + this.deps.config.REFRESH_TOKEN_TTL_S * 1000);
     if (newDevice ?? (await this.isNewDevice(user.id, ctx))) await this.deps.security?.onNewDevice(user.id, ctx.ip, ctx.userAgent);
-    const updated = await this.db.transaction().execute(async (trx) => {
-      const row = await repo.startSessionRow(trx, { id: sessionId, user_id: user.id, created_at: now, expires_at: expiresAt, ip_address: ctx.ip, user_agent: ctx.userAgent },
-        sha256(refreshToken), { last_login_at: now, failed_login_attempts: 0, account_locked_until: null, ...(rehash ? { password_hash: rehash } : {}) });
-      await appendAuditEvent(trx, { ...ctx, actorId: user.id, actorRole: user.role }, { action, entityType: 'session', entityId: sessionId, changes }, now);
-      return row;
-    });
+    const updated = await repo.startSessionRow(this.db,
+      { id: sessionId, user_id: user.id, created_at: now, expires_at: expiresAt, ip_address: ctx.ip, user_agent: ctx.userAgent },
+      sha256(refreshToken), { last_login_at: now, failed_login_attempts: 0, account_locked_until: null, ...(rehash ? { password_hash: rehash } : {}) },
+      auditAppendCtes({ ...ctx, actorId: user.id, actorRole: user.role }, { action, entityType: 'session', entityId: sessionId, changes }, now));
     await this.deps.callers.changed([user.id], { wait: false });
     return this.issuePair(updated, sessionId, refreshToken, expiresAt, now);
   }
@@ -315,13 +313,8 @@ export class AuthService {
       throw new AppError('SESSION_REVOKED', 401, 'This session has ended; sign in again.');
     }
     const next = newSecret();
-    const outcome = await this.db.transaction().execute(async (trx) => {
-      if (found.used_at || !(await repo.spendRefreshToken(trx, tokenHash, now))) return 'reused' as const;
-      const user = await repo.findUserById(trx, found.user_id);
-      if (!user || user.status !== 'active') return 'disabled' as const;
-      await repo.insertRefreshToken(trx, { token_hash: sha256(next), session_id: found.session_id, created_at: now, expires_at: found.session_expires_at });
-      await repo.touchSession(trx, found.session_id, now, ctx.ip, ctx.userAgent);
-      return user;
+    const outcome = found.used_at ? 'reused' as const : await repo.rotateRefreshToken(this.db, {
+      spent: tokenHash, next: sha256(next), sessionId: found.session_id, userId: found.user_id, expiresAt: found.session_expires_at, now, ip: ctx.ip, userAgent: ctx.userAgent,
     });
     if (outcome === 'reused') return this.handleReuse(found.user_id, found.session_id, ctx);
     if (outcome === 'disabled') throw new AppError('SESSION_REVOKED', 401, 'This session has ended; sign in again.');

@@ -21,6 +21,30 @@ describe('the caller cache', () => {
     expect((await me(user.headers)).json().user.full_name).toBe('Changed Behind Its Back');
   });
 
+  it('requests that find an entry gone share one load, and a change meanwhile makes later ones load afresh', async () => {
+    const user = await signInAs(ctx, 'policyholder');
+    const callers = ctx.app.services.callers;
+    await callers.changed([user.userId]);
+    const observed = ctx.database.queryObserver;
+    let loads = 0;
+    ctx.database.queryObserver = (event) => {
+      if (/from "users" left join "regions"/.test(event.query.sql)) loads++;
+      observed?.(event);
+    };
+    try {
+      const together = await Promise.all(Array.from({ length: 10 }, () => callers.user(user.userId)));
+      expect(together.every((row) => row?.id === user.userId)).toBe(true);
+      expect(loads).toBe(1);
+      const racing = callers.user(user.userId);
+      await ctx.database.db.updateTable('users').set({ full_name: 'Changed During A Load' }).where('id', '=', user.userId).execute();
+      await callers.changed([user.userId]);
+      expect((await callers.user(user.userId))?.full_name).toBe('Changed During A Load');
+      await racing;
+    } finally {
+      ctx.database.queryObserver = observed;
+    }
+  });
+
   it('never holds a password hash', async () => {
     const user = await signInAs(ctx, 'policyholder');
     const row = await ctx.app.services.callers.user(user.userId);

@@ -29,6 +29,7 @@ interface Caller {
 export class Callers {
   private readonly cache: LRUCache<string, Caller> | null;
   private generation = 0;
+  private readonly loading = new Map<string, Promise<Caller | undefined>>();
 
   constructor(private readonly db: Kysely<DB>, private readonly broadcast: Broadcast, ttlMs: number, max = 50_000) {
     this.cache = ttlMs > 0 ? new LRUCache<string, Caller>({ max, ttl: ttlMs }) : null;
@@ -76,18 +77,38 @@ export class Callers {
   private drop(ids: unknown): void {
     if (!this.cache) return;
     this.generation++;
-    if (ids === '*') this.cache.clear();
-    else if (Array.isArray(ids)) for (const id of ids) if (typeof id === 'string') this.cache.delete(id);
+    // Loads already running may have read the old rows: later callers must not join them.
+    if (ids === '*') {
+      this.cache.clear();
+      this.loading.clear();
+    } else if (Array.isArray(ids)) {
+      for (const id of ids) {
+        if (typeof id !== 'string') continue;
+        this.cache.delete(id);
+        this.loading.delete(id);
+      }
+    }
   }
 
   private async get(userId: string): Promise<Caller | undefined> {
     const cache = this.broadcast.live ? this.cache : null;
-    const hit = cache?.get(userId);
+    if (!cache) return this.load(userId);
+    const hit = cache.get(userId);
     if (hit) return hit;
-    const generation = this.generation;
-    const caller = await this.load(userId);
-    if (caller && cache && generation === this.generation && this.broadcast.live) cache.set(userId, caller);
-    return caller;
+    // One load per user at a time: when an entry expires under load, the
+    // requests that find it gone share one query instead of each running it.
+    let loading = this.loading.get(userId);
+    if (!loading) {
+      const generation = this.generation;
+      loading = this.load(userId).then((caller) => {
+        if (caller && generation === this.generation && this.broadcast.live) cache.set(userId, caller);
+        return caller;
+      }).finally(() => {
+        if (this.loading.get(userId) === loading) this.loading.delete(userId);
+      });
+      this.loading.set(userId, loading);
+    }
+    return loading;
   }
 
   private async load(userId: string): Promise<Caller | undefined> {
