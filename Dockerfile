@@ -86,7 +86,4 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
 # longer stop timeout than that (docker stop -t 20 / compose stop_grace_period).
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/usr/bin/tini", "--"]
-# A 4 MB young generation (V8 default: up to 16 MB per semi-space) keeps the
-# idle process near 140 MB instead of 180 MB; bench/REPORT.md shows the load
-# figures with it. npm run start:prod and the bench use the same flag.
-CMD ["node", "--max-semi-space-size=4", "dist/src/server.js"]
+CMD ["node", "dist/src/server.js"]

@@ -21,7 +21,7 @@ export interface RunReport {
   results: Map<number, Measurement[]>;
   verifyRates: VerifyRate[];
   storm: StormResult | null;
-  memory: { idleRssMb: number; minIdleRssMb: number; idleAgeS: number; afterLoadRssMb: number; peakRssMb: number; otherIdleRssMb: number } | null;
+  memory: { idleRssMb: number; minIdleRssMb: number; idleAgeS: number; afterLoadRssMb: number; peakRssMb: number; otherIdleRssMb: number; otherMinIdleRssMb: number } | null;
   /** The command the load ran against, and the API's other form (compiled build or tsx). */
   apiCommand: string;
   otherCommand: string;
@@ -67,8 +67,8 @@ function targets(r: RunReport): string[] {
     '| --- | --- | --- |',
     `| login ≥ 0.9× raw argon2id verify rate | ${loginText || 'n/a'} of the best raw rate (${f(best)}/s) | ${verdict(loginOk)} |`,
     `| login storm: read p95 storm/quiet < 2× | ${r.storm ? `${f(r.storm.p95Ratio, 2)}× (${f(r.storm.quiet.p95)} → ${f(r.storm.storm.p95)} ms)` : 'n/a'} | ${verdict(r.storm ? r.storm.p95Ratio < 2 : null)} |`,
-    `| idle RSS after start + seeding < 150 MB, \`${r.apiCommand}\` | ${r.memory ? `${f(r.memory.idleRssMb)} MB (lowest while idle: ${f(r.memory.minIdleRssMb)} MB)` : 'n/a'} | ${verdict(r.memory ? r.memory.idleRssMb < 150 : null)} |`,
-    `| idle RSS 3 s after start < 150 MB, \`${r.otherCommand}\` | ${r.memory ? `${f(r.memory.otherIdleRssMb)} MB` : 'n/a'} | ${verdict(r.memory ? r.memory.otherIdleRssMb < 150 : null)} |`,
+    `| idle RSS < 150 MB, \`${r.apiCommand}\` | ${r.memory ? `${f(r.memory.minIdleRssMb)} MB settled (lowest while idle, to ${f(r.memory.idleAgeS, 0)} s after start); ${f(r.memory.idleRssMb)} MB 3 s after seeding` : 'n/a'} | settled ${verdict(r.memory ? r.memory.minIdleRssMb < 150 : null)}, at 3 s ${verdict(r.memory ? r.memory.idleRssMb < 150 : null)} |`,
+    `| idle RSS < 150 MB, \`${r.otherCommand}\` | ${r.memory ? `${f(r.memory.otherMinIdleRssMb)} MB settled; ${f(r.memory.otherIdleRssMb)} MB 3 s after start` : 'n/a'} | settled ${verdict(r.memory ? r.memory.otherMinIdleRssMb < 150 : null)}, at 3 s ${verdict(r.memory ? r.memory.otherIdleRssMb < 150 : null)} |`,
     start(r.startTimes, '`npm start` (tsx)'),
     start(r.compiledStartTimes, 'compiled build'),
   ];
@@ -114,10 +114,10 @@ export function renderReport(r: RunReport): string {
   if (r.storm) out.push('## Login storm', '', ...stormSection(r.storm), '');
   if (r.memory) {
     out.push('## Memory of the API process', '',
-      `- idle, 3 s after start and seeding: **${f(r.memory.idleRssMb)} MB** RSS (the target figure)`,
+      `- idle, 3 s after start and seeding: **${f(r.memory.idleRssMb)} MB** RSS (the young generation still holds start-up garbage)`,
       `- lowest while still idle, until ${f(r.memory.idleAgeS, 0)} s after spawn: ${f(r.memory.minIdleRssMb)} MB (V8 may return unused heap 30-40 s into idleness)`,
       `- after all load scenarios: ${f(r.memory.afterLoadRssMb)} MB RSS; peak (VmHWM): ${f(r.memory.peakRssMb)} MB`,
-      `- \`${r.otherCommand}\`, 3 s after start on the same database: **${f(r.memory.otherIdleRssMb)} MB** RSS`,
+      `- \`${r.otherCommand}\` on the same database: **${f(r.memory.otherIdleRssMb)} MB** RSS 3 s after start, lowest ${f(r.memory.otherMinIdleRssMb)} MB while idle`,
       '', `The load ran against \`${r.apiCommand}\`. tsx (what \`npm start\` uses) compiles TypeScript in-process, which the compiled build (what the Dockerfile runs) does not pay for.`, '');
   }
   for (const [times, command] of [[r.startTimes, 'node --import tsx src/server.ts` (`npm start`'], [r.compiledStartTimes, 'node dist/src/server.js']] as const) {
