@@ -28,6 +28,7 @@ export async function createInfrastructure(config: Config, log: FastifyBaseLogge
     },
   });
   await migrateToLatest(database.db);
+  await database.afterMigrations?.();
   const kv = config.REDIS_URL ? createRedisStore(config.REDIS_URL) : createMemoryStore();
   await kv.connect();
   const keyFile = config.NODE_ENV === 'production' ? undefined : join(config.DATA_DIR, 'jwt-keys.json');

@@ -1,6 +1,9 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { PGlite as PGliteInstance } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect, PostgresDialect, type LogEvent } from 'kysely';
 import pg from 'pg';
+import { readTemplate, templatePath, writeTemplate } from './pglite-template.js';
 import { preparingPool } from './prepared.js';
 import type { DB } from './types.js';
 
@@ -12,6 +15,8 @@ export interface Database {
   /** Pool statistics for metrics; PGlite has one connection. */
   poolStats(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
+  /** Run once migrations have applied on start; a fresh PGlite cluster keeps itself as the template for the next one. */
+  afterMigrations?(): Promise<void>;
   /** Set by the metrics plugin: sees every query's duration. */
   queryObserver?: (event: LogEvent) => void;
 }
@@ -43,17 +48,35 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
     const location = url.slice('pglite://'.length);
     const dataDir = location === 'memory' ? undefined : location;
     if (dataDir) mkdirSync(dataDir, { recursive: true });
+    // A fresh cluster starts from the migrated template when there is one (pglite-template.ts).
+    const fresh = !dataDir || !existsSync(join(dataDir, 'PG_VERSION'));
+    const templateFile = fresh ? templatePath() : null;
+    const template = readTemplate(templateFile);
     // Imported only when used: a PostgreSQL deployment never loads the WebAssembly build.
-    const client = async () => {
-      const [{ PGlite }, { pg_trgm }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite/contrib/pg_trgm')]);
-      return new PGlite({
-        ...(dataDir ? { dataDir } : {}),
-        extensions: { pg_trgm },
-        parsers: { [INT8]: (v: string) => Number(v), [DATE]: (v: string) => v },
-      });
+    let instance: Promise<PGliteInstance> | undefined;
+    const client = () => {
+      instance ??= (async () => {
+        const [{ PGlite }, { pg_trgm }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite/contrib/pg_trgm')]);
+        return new PGlite({
+          ...(dataDir ? { dataDir } : {}),
+          ...(template ? { loadDataDir: new Blob([template]) } : {}),
+          extensions: { pg_trgm },
+          parsers: { [INT8]: (v: string) => Number(v), [DATE]: (v: string) => v },
+        });
+      })();
+      return instance;
     };
     const db = new Kysely<DB>({ dialect: new PGliteDialect({ pglite: client }), log });
-    database = { db, kind: 'pglite', poolStats: () => ({ total: 1, idle: 1, waiting: 0 }), close: () => db.destroy() };
+    database = {
+      db, kind: 'pglite', poolStats: () => ({ total: 1, idle: 1, waiting: 0 }), close: () => db.destroy(),
+      // Only a cluster that started empty and has just been migrated is a template.
+      ...(templateFile && !template ? {
+        async afterMigrations() {
+          const dump = await (await client()).dumpDataDir('gzip');
+          writeTemplate(templateFile, new Uint8Array(await dump.arrayBuffer()));
+        },
+      } : {}),
+    };
     return database;
   }
   const pool = new pg.Pool({

@@ -65,6 +65,7 @@ export async function buildTestApp(options: { env?: Record<string, string>; redi
   const config = testConfig({ DATABASE_URL: testDb.url, ...options.env });
   const database = createDatabase(config.DATABASE_URL, { poolMax: 5 });
   await migrateToLatest(database.db);
+  await database.afterMigrations?.();
   const clock = new ManualClock(new Date());
   const redisUrl = process.env.TEST_REDIS_URL;
   const kv = redisUrl && options.redis !== false
