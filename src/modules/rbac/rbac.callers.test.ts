@@ -118,6 +118,29 @@ describe('the caller cache', () => {
   });
 });
 
+describe('near the end of an entry\'s life (CALLER_CACHE_TTL_S=1)', () => {
+  it('a request is answered from the cache at once while the caller is read again behind it', async () => {
+    const short = await buildTestApp({ env: { CALLER_CACHE_TTL_S: '1' } });
+    try {
+      const user = await signInAs(short, 'policyholder');
+      const name = async () => (await short.app.inject({ method: 'GET', url: '/api/v1/auth/me', headers: user.headers })).json().user.full_name as string;
+      expect(await name()).toBe('Test policyholder');
+      await short.database.db.updateTable('users').set({ full_name: 'Read Again Behind' }).where('id', '=', user.userId).execute();
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      // Past three quarters of its second: still served, and a reload starts.
+      expect(await name()).toBe('Test policyholder');
+      let seen = await name();
+      for (let i = 0; i < 40 && seen !== 'Read Again Behind'; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        seen = await name();
+      }
+      expect(seen).toBe('Read Again Behind');
+    } finally {
+      await short.close();
+    }
+  });
+});
+
 describe('with the cache turned off (CALLER_CACHE_TTL_S=0)', () => {
   it('every request reads the caller afresh', async () => {
     const off = await buildTestApp({ env: { CALLER_CACHE_TTL_S: '0' } });

@@ -9,6 +9,8 @@ import { teamOf, type Actor } from './rbac.scope.js';
 const CHANNEL = 'callers';
 
 interface Caller {
+  /** When it was read (Date.now()); entries past three quarters of their life are read again in the background. */
+  loadedAt: number;
   user: UserRow;
   regionPath: string | null;
   agentId: string | null;
@@ -31,8 +33,11 @@ export class Callers {
   private generation = 0;
   private readonly loading = new Map<string, Promise<Caller | undefined>>();
 
+  private readonly refreshAfterMs: number;
+
   constructor(private readonly db: Kysely<DB>, private readonly broadcast: Broadcast, ttlMs: number, max = 50_000) {
     this.cache = ttlMs > 0 ? new LRUCache<string, Caller>({ max, ttl: ttlMs }) : null;
+    this.refreshAfterMs = ttlMs * 0.75;
     broadcast.listen(CHANNEL, (ids) => this.drop(ids), async () => this.drop('*'));
   }
 
@@ -94,14 +99,26 @@ export class Callers {
     const cache = this.broadcast.live ? this.cache : null;
     if (!cache) return this.load(userId);
     const hit = cache.get(userId);
-    if (hit) return hit;
-    // One load per user at a time: when an entry expires under load, the
-    // requests that find it gone share one query instead of each running it.
+    if (hit) {
+      // Read again ahead of expiry, off the request's path: a caller in steady
+      // use never waits for the database (under a login storm that wait was
+      // the reads' tail). Changes do not wait for this: they drop the entry.
+      if (Date.now() - hit.loadedAt > this.refreshAfterMs) this.reload(userId, cache).catch(() => undefined);
+      return hit;
+    }
+    return this.reload(userId, cache);
+  }
+
+  /** One load per user at a time: requests that find an entry gone (or stale) share one query. */
+  private reload(userId: string, cache: LRUCache<string, Caller>): Promise<Caller | undefined> {
     let loading = this.loading.get(userId);
     if (!loading) {
       const generation = this.generation;
       loading = this.load(userId).then((caller) => {
-        if (caller && generation === this.generation && this.broadcast.live) cache.set(userId, caller);
+        if (generation === this.generation && this.broadcast.live) {
+          if (caller) cache.set(userId, caller);
+          else cache.delete(userId);
+        }
         return caller;
       }).finally(() => {
         if (this.loading.get(userId) === loading) this.loading.delete(userId);
@@ -125,6 +142,6 @@ export class Callers {
     const { region_path: regionPath, agent_id: agentId, agent_status: agentStatus, password_hash: _hash, ...rest } = row;
     const user: UserRow = { ...rest, password_hash: null };
     const teamAgentIds = user.role === 'senior_agent' && agentId ? (await teamOf(this.db, agentId)).rows.map((r) => r.id) : [];
-    return { user, regionPath, agentId, agentStatus, teamAgentIds };
+    return { loadedAt: Date.now(), user, regionPath, agentId, agentStatus, teamAgentIds };
   }
 }
