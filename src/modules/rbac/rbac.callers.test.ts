@@ -127,7 +127,7 @@ describe('near the end of an entry\'s life (CALLER_CACHE_TTL_S=1)', () => {
       expect(await name()).toBe('Test policyholder');
       await short.database.db.updateTable('users').set({ full_name: 'Read Again Behind' }).where('id', '=', user.userId).execute();
       await new Promise((resolve) => setTimeout(resolve, 800));
-      // Past three quarters of its second: still served, and a reload starts.
+      // Past three quarters of its second (reloads start between a half and three quarters): still served, and a reload starts.
       expect(await name()).toBe('Test policyholder');
       let seen = await name();
       for (let i = 0; i < 40 && seen !== 'Read Again Behind'; i++) {

@@ -9,8 +9,8 @@ import { teamOf, type Actor } from './rbac.scope.js';
 const CHANNEL = 'callers';
 
 interface Caller {
-  /** When it was read (Date.now()); entries past three quarters of their life are read again in the background. */
-  loadedAt: number;
+  /** When (Date.now()) it is read again in the background: between half and three quarters of its life, spread so entries loaded together do not all reload together. */
+  refreshAt: number;
   user: UserRow;
   regionPath: string | null;
   agentId: string | null;
@@ -33,11 +33,11 @@ export class Callers {
   private generation = 0;
   private readonly loading = new Map<string, Promise<Caller | undefined>>();
 
-  private readonly refreshAfterMs: number;
+  private readonly ttlMs: number;
 
   constructor(private readonly db: Kysely<DB>, private readonly broadcast: Broadcast, ttlMs: number, max = 50_000) {
     this.cache = ttlMs > 0 ? new LRUCache<string, Caller>({ max, ttl: ttlMs }) : null;
-    this.refreshAfterMs = ttlMs * 0.75;
+    this.ttlMs = ttlMs;
     broadcast.listen(CHANNEL, (ids) => this.drop(ids), async () => this.drop('*'));
   }
 
@@ -103,7 +103,7 @@ export class Callers {
       // Read again ahead of expiry, off the request's path: a caller in steady
       // use never waits for the database (under a login storm that wait was
       // the reads' tail). Changes do not wait for this: they drop the entry.
-      if (Date.now() - hit.loadedAt > this.refreshAfterMs) this.reload(userId, cache).catch(() => undefined);
+      if (Date.now() > hit.refreshAt) this.reload(userId, cache).catch(() => undefined);
       return hit;
     }
     return this.reload(userId, cache);
@@ -142,6 +142,7 @@ export class Callers {
     const { region_path: regionPath, agent_id: agentId, agent_status: agentStatus, password_hash: _hash, ...rest } = row;
     const user: UserRow = { ...rest, password_hash: null };
     const teamAgentIds = user.role === 'senior_agent' && agentId ? (await teamOf(this.db, agentId)).rows.map((r) => r.id) : [];
-    return { loadedAt: Date.now(), user, regionPath, agentId, agentStatus, teamAgentIds };
+    const refreshAt = Date.now() + this.ttlMs * (0.5 + Math.random() / 4);
+    return { refreshAt, user, regionPath, agentId, agentStatus, teamAgentIds };
   }
 }
