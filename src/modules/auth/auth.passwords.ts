@@ -18,8 +18,8 @@ export interface HashTicket {
  * a time, so a login storm gets only the CPU nobody else needs; at most `queueMax`
  * more are admitted to wait. A sign-in takes its place (admit) before any
  * database or Redis work, so past the bound the caller gets 503 with
- * Retry-After at once and a flood costs no I/O; callers without a ticket
- * (registration, password change) are admitted per hash.
+ * Retry-After (after HASH_SHED_DELAY_MS, see AuthService) and a flood costs no
+ * I/O; callers without a ticket (registration, password change) are admitted per hash.
  */
 export class PasswordHasher {
   private running = 0;
