@@ -45,6 +45,19 @@ describe('the caller cache', () => {
     }
   });
 
+  it('a change to one user leaves another user\'s load alone: it is kept (sign-in storms drop entries all the time)', async () => {
+    const reader = await signInAs(ctx, 'policyholder');
+    const other = await signInAs(ctx, 'policyholder');
+    const callers = ctx.app.services.callers;
+    await callers.changed([reader.userId]);
+    const loading = callers.user(reader.userId);
+    await callers.changed([other.userId]);
+    expect((await loading)?.full_name).toBe('Test policyholder');
+    await ctx.database.db.updateTable('users').set({ full_name: 'Not Read Again' }).where('id', '=', reader.userId).execute();
+    // Served from the entry that load kept, not read again.
+    expect((await callers.user(reader.userId))?.full_name).toBe('Test policyholder');
+  });
+
   it('never holds a password hash', async () => {
     const user = await signInAs(ctx, 'policyholder');
     const row = await ctx.app.services.callers.user(user.userId);

@@ -24,13 +24,12 @@ interface Caller {
  * Loading that is a database round trip per request; so it is cached per
  * user, for at most `ttlMs`, and dropped on every instance as soon as a change
  * to it commits (`changed`, `changedAll`, carried by the broadcast). A load
- * that raced an invalidation is used once but not kept, and while the
+ * that raced a drop of its user is used once but not kept, and while the
  * broadcast is not live (Redis reconnecting) nothing is cached at all, so a
  * missed message can never leave a stale role or status behind.
  */
 export class Callers {
   private readonly cache: LRUCache<string, Caller> | null;
-  private generation = 0;
   private readonly loading = new Map<string, Promise<Caller | undefined>>();
 
   private readonly ttlMs: number;
@@ -81,8 +80,8 @@ export class Callers {
 
   private drop(ids: unknown): void {
     if (!this.cache) return;
-    this.generation++;
-    // Loads already running may have read the old rows: later callers must not join them.
+    // Loads already running may have read the old rows: later callers must not
+    // join them, and they are not kept (see reload: only the registered load is).
     if (ids === '*') {
       this.cache.clear();
       this.loading.clear();
@@ -113,9 +112,10 @@ export class Callers {
   private reload(userId: string, cache: LRUCache<string, Caller>): Promise<Caller | undefined> {
     let loading = this.loading.get(userId);
     if (!loading) {
-      const generation = this.generation;
       loading = this.load(userId).then((caller) => {
-        if (generation === this.generation && this.broadcast.live) {
+        // Dropped meanwhile (a change to this user, or to everyone): used once, not kept.
+        // Per user, so sign-ins dropping their own entries leave other users' loads alone.
+        if (this.loading.get(userId) === loading && this.broadcast.live) {
           if (caller) cache.set(userId, caller);
           else cache.delete(userId);
         }
