@@ -44,13 +44,20 @@ export interface BatchedStoreOptions {
 export function batchedRedisStore(options: BatchedStoreOptions) {
   const { redis, exact, flushMs = 100, maxKeys = 100_000, prefix = 'rl:' } = options;
   const windows = new Map<string, Window>();
+  /** Windows with counts not yet sent: a flush touches these, not every client seen. */
+  const dirty = new Set<string>();
   let timer: NodeJS.Timeout | null = null;
+  let sweptAt = 0;
 
   const add = (key: string, n: number, windowMs: number): Promise<[number, number]> =>
     redis.eval(ADD, 1, prefix + key, n, windowMs) as Promise<[number, number]>;
 
   const flush = async (windowMs: number) => {
-    const batch = [...windows].filter(([, w]) => w.pending > 0).map(([key, w]) => ({ key, w, n: w.pending }));
+    const batch = [...dirty].flatMap((key) => {
+      const w = windows.get(key);
+      return w && w.pending > 0 ? [{ key, w, n: w.pending }] : [];
+    });
+    dirty.clear();
     for (const { w, n } of batch) {
       w.base += n;
       w.pending = 0;
@@ -69,15 +76,19 @@ export function batchedRedisStore(options: BatchedStoreOptions) {
     } catch {
       // Redis away: keep counting locally until it is back.
     }
+    // Expired windows go once a second, not on every flush.
     const now = Date.now();
-    for (const [key, w] of windows) if (w.resetAt <= now && w.pending === 0) windows.delete(key);
+    if (now - sweptAt >= 1000) {
+      sweptAt = now;
+      for (const [key, w] of windows) if (w.resetAt <= now && w.pending === 0) windows.delete(key);
+    }
   };
 
   const schedule = (windowMs: number) => {
     timer ??= setTimeout(() => {
       void flush(windowMs).finally(() => {
         timer = null;
-        if ([...windows.values()].some((w) => w.pending > 0)) schedule(windowMs);
+        if (dirty.size > 0) schedule(windowMs);
       });
     }, flushMs);
     timer.unref();
@@ -93,6 +104,7 @@ export function batchedRedisStore(options: BatchedStoreOptions) {
       const w = windows.get(key);
       if (w && w.resetAt > now) {
         w.pending++;
+        dirty.add(key);
         schedule(windowMs);
         callback(null, { current: w.base + w.pending, ttl: w.resetAt - now });
         return;
