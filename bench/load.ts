@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon, { type RequestSpec } from 'autocannon';
+import { startCpuAccounting, type CpuShares } from './cpu.js';
 import { startSampler, type ServerSamples } from './sampler.js';
 
 /** What one autocannon run measured; latencies are of 2xx answers only, in milliseconds. */
@@ -21,6 +22,8 @@ export interface Measurement {
   statusCodes: Record<string, number>;
   notes: string[];
   server?: ServerSamples;
+  /** Cores used per process group during the measured run (see cpu.ts). */
+  cpu?: CpuShares;
 }
 
 export interface LoadSpec {
@@ -78,11 +81,13 @@ export async function runLoad(spec: LoadSpec): Promise<Measurement> {
   }
   const histogram = new LatencyHistogram();
   const sampler = spec.metricsUrl ? startSampler(spec.metricsUrl) : null;
+  const cpuAccounting = startCpuAccounting();
   const instance = autocannon({ url: spec.url, connections: spec.connections, duration: spec.durationS, timeout: 30, requests: spec.requests });
   instance.on('response', (_client: unknown, statusCode: number, _bytes: number, ms: number) => {
     if (statusCode >= 200 && statusCode < 300) histogram.record(ms);
   });
   const result = await instance;
+  const cpu = cpuAccounting.stop();
   const server = await sampler?.stop();
   const statusCodes: Record<string, number> = {};
   for (const [code, { count }] of Object.entries(result.statusCodeStats)) statusCodes[code] = count;
@@ -107,6 +112,7 @@ export async function runLoad(spec: LoadSpec): Promise<Measurement> {
     statusCodes,
     notes: [...(spec.notes ?? [])],
     ...(server ? { server } : {}),
+    cpu,
   };
 }
 

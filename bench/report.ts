@@ -1,4 +1,5 @@
 import type { VerifyRate } from './argon2-rate.js';
+import { cpuText } from './cpu.js';
 import type { Measurement } from './load.js';
 import { median, type StartTimes } from './pglite-start.js';
 import type { StormResult } from './storm.js';
@@ -35,17 +36,18 @@ const f = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '
 const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${f(a / b, 2)}×` : 'n/a');
 const verdict = (ok: boolean | null) => (ok === null ? 'not measured' : ok ? '**met**' : '**not met**');
 const samples = (m: Measurement) => (m.server ? `${m.server.poolWaitingMax} / ${f(m.server.poolWaitingMean)}, ${f(m.server.loopLagP99MaxMs, 0)} ms` : '');
+const cores = (m: Measurement) => (m.cpu ? cpuText(m.cpu) : '');
 const codes = (m: Measurement) => Object.entries(m.statusCodes).map(([code, count]) => `${code}: ${count}`).join(', ');
 
 function scenarioTable(rows: Measurement[], requests: Record<string, string>): string[] {
   const ref = rows[0]!;
   const lines = [
-    '| scenario | 2xx/s | × ref | p50 ms (× ref) | p95 ms (× ref) | p99 ms (× ref) | non-2xx | errors (timeouts) | status codes | API: pool waiting max / mean, loop lag p99 max |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
+    '| scenario | 2xx/s | × ref | p50 ms (× ref) | p95 ms (× ref) | p99 ms (× ref) | non-2xx | errors (timeouts) | status codes | API: pool waiting max / mean, loop lag p99 max | cores used |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |',
   ];
   for (const m of rows) {
     const lat = (v: number, r: number) => `${f(v)} (${ratio(v, r)})`;
-    lines.push(`| ${m.name} | ${f(m.okRps, 0)} | ${ratio(m.okRps, ref.okRps)} | ${lat(m.p50, ref.p50)} | ${lat(m.p95, ref.p95)} | ${lat(m.p99, ref.p99)} | ${m.non2xx} | ${m.errors} (${m.timeouts}) | ${codes(m)} | ${samples(m)} |`);
+    lines.push(`| ${m.name} | ${f(m.okRps, 0)} | ${ratio(m.okRps, ref.okRps)} | ${lat(m.p50, ref.p50)} | ${lat(m.p95, ref.p95)} | ${lat(m.p99, ref.p99)} | ${m.non2xx} | ${m.errors} (${m.timeouts}) | ${codes(m)} | ${samples(m)} | ${cores(m)} |`);
   }
   const notes = rows.flatMap((m) => m.notes.map((n) => `- ${m.name}: ${n}`));
   return [...lines, '', ...rows.map((m) => `- ${m.name}: \`${requests[m.name] ?? ''}\``), ...notes];
@@ -75,10 +77,10 @@ function targets(r: RunReport): string[] {
 }
 
 function stormSection(s: StormResult): string[] {
-  const row = (m: Measurement) => `| ${m.name} | ${m.connections} | ${f(m.okRps, 0)} | ${f(m.p50)} | ${f(m.p95)} | ${f(m.p99)} | ${m.non2xx} | ${m.errors} | ${codes(m)} | ${samples(m)} |`;
+  const row = (m: Measurement) => `| ${m.name} | ${m.connections} | ${f(m.okRps, 0)} | ${f(m.p50)} | ${f(m.p95)} | ${f(m.p99)} | ${m.non2xx} | ${m.errors} | ${codes(m)} | ${samples(m)} | ${cores(m)} |`;
   return [
-    '| run | connections | 2xx/s | p50 ms | p95 ms | p99 ms | non-2xx | errors | status codes | API: pool waiting max / mean, loop lag p99 max |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
+    '| run | connections | 2xx/s | p50 ms | p95 ms | p99 ms | non-2xx | errors | status codes | API: pool waiting max / mean, loop lag p99 max | cores used |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |',
     row(s.quiet), row(s.storm), row(s.flood),
     '', `Read p95 during the storm / alone: **${f(s.p95Ratio, 2)}×**.`,
   ];

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { cores, hashPassword, measureVerifyRate, type VerifyRate } from './argon2-rate.js';
 import { BENCH_PASSWORD, chooseUsers, createRefreshTokens, policiesOf, quoteBodies, signInAll, spread } from './fixtures.js';
 import * as infra from './infra.js';
+import { cpuText } from './cpu.js';
 import { runLoad, type Measurement } from './load.js';
 import { parseOptions, type BenchOptions } from './options.js';
 import { measurePgliteStart, type StartTimes } from './pglite-start.js';
@@ -120,7 +121,7 @@ async function main(): Promise<void> {
       seedSeconds, requests: Object.fromEntries([REFERENCE, ...SCENARIOS].map((s) => [s.key, s.request])), results, verifyRates,
       storm, memory: { idleRssMb: idle.firstRssMb, minIdleRssMb: idle.minRssMb, idleAgeS: idle.ageS, afterLoadRssMb: after.rssMb, peakRssMb: after.peakRssMb, otherIdleRssMb: other.firstRssMb, otherMinIdleRssMb: other.minRssMb }, startTimes, compiledStartTimes, slowQueries: slowQueries(logPath),
     };
-    writeFileSync(join(ROOT, options.report), `${renderReport(report)}\n`);
+    writeFileSync(resolve(ROOT, options.report), `${renderReport(report)}\n`);
     console.log(`\nreport written to ${options.report}`);
   } finally {
     await cleanup();
@@ -187,7 +188,7 @@ async function measure(scenario: Scenario, options: BenchOptions, fixtures: Fixt
     ...(scenario.server === 'api' ? { metricsUrl: `${url}/metrics` } : {}),
   });
   console.log(`${String(connections).padStart(5)} conn  ${scenario.key.padEnd(12)} ${m.okRps.toFixed(0).padStart(7)} 2xx/s  p50 ${m.p50.toFixed(1)}  p95 ${m.p95.toFixed(1)}  p99 ${m.p99.toFixed(1)} ms  non-2xx ${m.non2xx}  errors ${m.errors}${m.non2xx ? `  ${JSON.stringify(m.statusCodes)}` : ''}${
-    m.server ? `  [pool waiting max ${m.server.poolWaitingMax}, loop lag p99 max ${m.server.loopLagP99MaxMs.toFixed(0)} ms]` : ''}`);
+    m.server ? `  [pool waiting max ${m.server.poolWaitingMax}, loop lag p99 max ${m.server.loopLagP99MaxMs.toFixed(0)} ms]` : ''}${m.cpu ? `  [cores: ${cpuText(m.cpu)}]` : ''}`);
   return m;
 }
 

@@ -121,6 +121,17 @@ describe('operations endpoints', () => {
     expect(page.statusCode).toBe(200);
     expect(page.headers['content-type']).toContain('text/html');
     expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(page.body).toContain('src="js/scalar.js"');
+    // The page's script comes from the same lazily loaded module, through the same hand-over.
+    const script = await ctx.app.inject({ method: 'GET', url: '/docs/js/scalar.js' });
+    expect(script.statusCode).toBe(200);
+    expect(script.headers['content-type']).toContain('javascript');
+    expect(script.body.length).toBeGreaterThan(100_000);
+    expect((await ctx.app.inject({ method: 'GET', url: '/docs/no-such-asset' })).statusCode).toBe(404);
+    // Without the slash the relative script path would miss: the page sends the browser to /docs/.
+    const bare = await ctx.app.inject({ method: 'GET', url: '/docs' });
+    expect(bare.statusCode).toBe(301);
+    expect(bare.headers.location).toBe('/docs/');
   });
 });
 

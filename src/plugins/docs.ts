@@ -1,9 +1,41 @@
 import swagger from '@fastify/swagger';
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 
 const DOCS_CSP =
   "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'";
+
+/**
+ * The page at /docs is Scalar's, from @scalar/fastify-api-reference. Its
+ * module carries the whole browser bundle (4 MB of JavaScript, about 20 MB of
+ * heap, 200 ms to load), so it is loaded on the first visit, not at start:
+ * a private Fastify instance holds Scalar's routes and /docs hands requests
+ * over to it. Most instances never serve the page; none pay for it at start.
+ */
+let docsPage: Promise<FastifyInstance> | undefined;
+function loadDocsPage(): Promise<FastifyInstance> {
+  docsPage ??= (async () => {
+    const { default: apiReference } = await import('@scalar/fastify-api-reference');
+    const page = Fastify({ logger: false });
+    await page.register(apiReference, { routePrefix: '/docs', configuration: { url: '/openapi.json', theme: 'default' } });
+    await page.ready();
+    return page;
+  })().catch((error: unknown) => {
+    docsPage = undefined; // the next visit tries again
+    throw error;
+  });
+  return docsPage;
+}
+
+/** Headers that describe one HTTP exchange, not the page: the outer reply sets its own. */
+const HOP_HEADERS = new Set(['connection', 'content-length', 'date', 'keep-alive', 'transfer-encoding']);
+
+async function serveDocsPage(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const page = await loadDocsPage();
+  const answer = await page.inject({ method: 'GET', url: request.url, headers: { accept: request.headers.accept ?? '*/*' } });
+  for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined && !HOP_HEADERS.has(name)) reply.header(name, value);
+  return reply.code(answer.statusCode).send(answer.rawPayload);
+}
 
 /** OpenAPI 3.1 generated from the route schemas, served at /openapi.json and rendered at /docs. */
 export default fp(
@@ -39,12 +71,8 @@ export default fp(
     });
     if (!opts.enabled) return;
     app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-    // Imported only when served: the page's bundle costs about 20 MB of heap.
-    const { default: apiReference } = await import('@scalar/fastify-api-reference');
-    await app.register(apiReference, {
-      routePrefix: '/docs',
-      configuration: { url: '/openapi.json', theme: 'default' },
-    });
+    app.get('/docs', { schema: { hide: true } }, serveDocsPage);
+    app.get('/docs/*', { schema: { hide: true } }, serveDocsPage);
     app.addHook('onSend', async (request, reply, payload) => {
       // The documentation page runs its own script and styles; the API's 'none' policy would blank it.
       if (request.url.startsWith('/docs')) reply.header('content-security-policy', DOCS_CSP);
