@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { PGlite as PGliteInstance } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect, PostgresDialect, type LogEvent } from 'kysely';
 import pg from 'pg';
-import { readTemplate, templatePath, writeTemplate } from './pglite-template.js';
+import { extractTemplate, readTemplate, templatePath, writeTemplate } from './pglite-template.js';
 import { preparingPool } from './prepared.js';
 import type { DB } from './types.js';
 
@@ -57,9 +57,11 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
     const client = () => {
       instance ??= (async () => {
         const [{ PGlite }, { pg_trgm }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite/contrib/pg_trgm')]);
+        // On disk the template's files are written directly and PGlite opens them as an existing cluster (faster than its loadDataDir).
+        if (template && dataDir) extractTemplate(template, dataDir);
         return new PGlite({
           ...(dataDir ? { dataDir } : {}),
-          ...(template ? { loadDataDir: new Blob([template]) } : {}),
+          ...(template && !dataDir ? { loadDataDir: new Blob([template]) } : {}),
           extensions: { pg_trgm },
           parsers: { [INT8]: (v: string) => Number(v), [DATE]: (v: string) => v },
         });
@@ -72,8 +74,8 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
       // Only a cluster that started empty and has just been migrated is a template.
       ...(templateFile && !template ? {
         async afterMigrations() {
-          const dump = await (await client()).dumpDataDir('gzip');
-          writeTemplate(templateFile, new Uint8Array(await dump.arrayBuffer()));
+          const dump = await (await client()).dumpDataDir('none');
+          await writeTemplate(templateFile, new Uint8Array(await dump.arrayBuffer()));
         },
       } : {}),
     };

@@ -1,7 +1,30 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { createDatabase } from './database.js';
 import { migrateToLatest, migrations } from './migrate.js';
-import { readTemplate, templatePath } from './pglite-template.js';
+import { extractTemplate, readTemplate, templatePath, writeTemplate } from './pglite-template.js';
+
+/** A ustar archive as PGlite's dumpDataDir writes one: names with a leading slash, files ('0') and directories ('5'). */
+function tarOf(entries: Array<{ name: string; type?: '0' | '5' | '2'; data?: string }>): Buffer {
+  const blocks: Buffer[] = [];
+  for (const { name, type = '0', data = '' } of entries) {
+    const header = Buffer.alloc(512);
+    header.write(name, 0, 'utf8');
+    header.write('0000644\0', 100);
+    header.write(`${Buffer.byteLength(data).toString(8).padStart(11, '0')}\0`, 124);
+    header.write(type, 156);
+    header.write('ustar\0', 257);
+    blocks.push(header);
+    const body = Buffer.alloc(Math.ceil(Buffer.byteLength(data) / 512) * 512);
+    body.write(data);
+    blocks.push(body);
+  }
+  return Buffer.concat([...blocks, Buffer.alloc(1024)]);
+}
 
 describe('the PGlite template', () => {
   it('is kept beside PGlite, named by its version and the migrations\' code', () => {
@@ -25,5 +48,95 @@ describe('the PGlite template', () => {
     const applied = await second.db.selectFrom('kysely_migration' as never).select('name' as never).execute();
     expect(applied.map((row) => (row as { name: string }).name)).toEqual(Object.keys(migrations));
     await second.close();
+  });
+
+  it('is gzipped on disk and read back as the plain tar PGlite loads', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bima-template-'));
+    try {
+      const path = join(dir, 'pglite-0.5.2-00112233aabbccdd.tar.gz');
+      const tar = new Uint8Array(64 * 1024).fill(7);
+      await writeTemplate(path, tar);
+      expect(gunzipSync(readFileSync(path)).equals(Buffer.from(tar))).toBe(true);
+      expect(readTemplate(path)!.equals(Buffer.from(tar))).toBe(true);
+      expect(readdirSync(dir)).toEqual(['pglite-0.5.2-00112233aabbccdd.tar.gz']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('writing one removes the templates no form has used for a day, and nothing else', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bima-template-'));
+    try {
+      const twoDaysAgo = new Date(Date.now() - 2 * 24 * 60 * 60 * 1000);
+      const stale = join(dir, 'pglite-0.5.0-0123456789abcdef.tar.gz');
+      const inUse = join(dir, 'pglite-0.5.2-fedcba9876543210.tar.gz');
+      const unrelated = join(dir, 'unrelated.tar.gz');
+      for (const file of [stale, inUse, unrelated]) {
+        writeFileSync(file, gzipSync(Buffer.from('x')));
+        utimesSync(file, twoDaysAgo, twoDaysAgo);
+      }
+      // Another form (tsx, Vitest, the compiled build) read its template today.
+      expect(readTemplate(inUse)).not.toBeNull();
+      await writeTemplate(join(dir, 'pglite-0.5.2-00112233aabbccdd.tar.gz'), new Uint8Array([1, 2, 3]));
+      expect(readdirSync(dir).sort()).toEqual(['pglite-0.5.2-00112233aabbccdd.tar.gz', 'pglite-0.5.2-fedcba9876543210.tar.gz', 'unrelated.tar.gz']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a fresh data directory on disk starts from it, and then restarts as an existing cluster', async () => {
+    const warm = createDatabase('pglite://memory');
+    await migrateToLatest(warm.db);
+    await warm.afterMigrations?.();
+    await warm.close();
+    const dir = mkdtempSync(join(tmpdir(), 'bima-pglite-'));
+    try {
+      const fresh = createDatabase(`pglite://${dir}`);
+      expect(fresh.afterMigrations).toBeUndefined();
+      expect((await migrateToLatest(fresh.db)).results).toEqual([]);
+      await sql`CREATE TABLE kept (v text)`.execute(fresh.db);
+      await sql`INSERT INTO kept VALUES ('across a restart')`.execute(fresh.db);
+      await fresh.close();
+      expect(existsSync(join(dir, 'PG_VERSION'))).toBe(true);
+
+      const again = createDatabase(`pglite://${dir}`);
+      const { rows } = await sql<{ v: string }>`SELECT v FROM kept`.execute(again.db);
+      expect(rows).toEqual([{ v: 'across a restart' }]);
+      await again.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('extraction writes files and directories, and PG_VERSION last', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bima-extract-'));
+    try {
+      extractTemplate(tarOf([{ name: '/PG_VERSION', data: '17\n' }, { name: '/base', type: '5' }, { name: '/base/1/112', data: 'page' }]), dir);
+      expect(readFileSync(join(dir, 'PG_VERSION'), 'utf8')).toBe('17\n');
+      expect(readFileSync(join(dir, 'base', '1', '112'), 'utf8')).toBe('page');
+
+      // Cut short by a bad entry: without PG_VERSION the next start sees a fresh directory and extracts again.
+      const cut = mkdtempSync(join(tmpdir(), 'bima-extract-'));
+      try {
+        expect(() => extractTemplate(tarOf([{ name: '/PG_VERSION', data: '17' }, { name: '/global/1', data: 'x' }, { name: '/link', type: '2' }]), cut)).toThrow(/entry type 2/);
+        expect(readFileSync(join(cut, 'global', '1'), 'utf8')).toBe('x');
+        expect(existsSync(join(cut, 'PG_VERSION'))).toBe(false);
+      } finally {
+        rmSync(cut, { recursive: true, force: true });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses an entry that would land outside the data directory', () => {
+    const parent = mkdtempSync(join(tmpdir(), 'bima-extract-'));
+    try {
+      const dir = join(parent, 'data');
+      expect(() => extractTemplate(tarOf([{ name: '/../escaped', data: 'x' }]), dir)).toThrow(/bad entry/);
+      expect(existsSync(join(parent, 'escaped'))).toBe(false);
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
   });
 });

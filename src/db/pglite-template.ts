@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { gunzipSync, gzip } from 'node:zlib';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { migrations } from './migrate.js';
 
 /**
@@ -12,6 +14,16 @@ import { migrations } from './migrate.js';
  * PGlite's version and a hash of the migrations' code, so a new PGlite or a
  * changed migration simply makes a new template; it lives in
  * node_modules/.cache, beside the package it belongs to.
+ *
+ * The tarball is compressed and decompressed here, with Node's native zlib,
+ * and PGlite is handed the plain tar: 70 ms to gunzip 40 MB natively against
+ * about 300 ms when PGlite decompresses it itself (measured on an in-memory
+ * cluster: 0.40 s to start from the plain tar, 0.69 s from the .tar.gz).
+ *
+ * The code of the migrations differs between tsx, Vitest and the compiled
+ * build, so each keeps its own template. Reading one marks it as used; writing
+ * one removes the others that no form has used for a day (an older PGlite,
+ * migrations since changed).
  */
 export function templatePath(): string | null {
   try {
@@ -29,23 +41,97 @@ export function templatePath(): string | null {
   }
 }
 
+/**
+ * Writes the template's files into an empty data directory, which PGlite then
+ * opens as an existing cluster. PGlite's own loadDataDir does the same through
+ * its emulated file system, one small write at a time: 0.6 s of open() calls
+ * for the cluster's thousand files, against about 0.15 s here. The tar is the
+ * plain ustar PGlite's dumpDataDir writes: regular files and directories,
+ * names relative to the data directory (with a leading slash).
+ *
+ * PG_VERSION is written last: it is what marks a directory as holding a
+ * cluster, so an extraction cut short (a full disk, a kill) leaves a
+ * directory the next start still treats as fresh and extracts over.
+ */
+export function extractTemplate(tar: Buffer, dataDir: string): void {
+  const root = resolve(dataDir);
+  const text = (from: number, length: number) => {
+    const field = tar.subarray(from, from + length);
+    const end = field.indexOf(0);
+    return field.subarray(0, end === -1 ? length : end).toString('utf8');
+  };
+  let marker: { target: string; data: Buffer } | undefined;
+  let at = 0;
+  while (at + 512 <= tar.length && tar[at] !== 0) {
+    const name = [text(at + 345, 155), text(at + 0, 100)].filter(Boolean).join('/');
+    const size = Number.parseInt(text(at + 124, 12).trim() || '0', 8);
+    const type = String.fromCharCode(tar[at + 156] || 48);
+    const target = resolve(root, `.${sep}${name}`);
+    if (!Number.isSafeInteger(size) || size < 0 || (target !== root && !target.startsWith(root + sep))) {
+      throw new Error(`PGlite template: bad entry ${JSON.stringify(name)}`);
+    }
+    at += 512;
+    if (type === '5') mkdirSync(target, { recursive: true });
+    else if (type === '0') {
+      mkdirSync(dirname(target), { recursive: true });
+      if (target === join(root, 'PG_VERSION')) marker = { target, data: tar.subarray(at, at + size) };
+      else writeFileSync(target, tar.subarray(at, at + size));
+    } else throw new Error(`PGlite template: entry type ${type} of ${JSON.stringify(name)} is not a file or directory`);
+    at += Math.ceil(size / 512) * 512;
+  }
+  if (!marker) throw new Error('PGlite template: no PG_VERSION');
+  writeFileSync(marker.target, marker.data);
+}
+
+const UNUSED_FOR_MS = 24 * 60 * 60 * 1000;
+
+/** The template as a plain tar, ready for PGlite's loadDataDir; null when none is kept or it cannot be read. */
 export function readTemplate(path: string | null): Buffer | null {
   if (!path || !existsSync(path)) return null;
   try {
-    return readFileSync(path);
+    const tar = gunzipSync(readFileSync(path));
+    markUsed(path);
+    return tar;
   } catch {
     return null;
   }
 }
 
-/** Written to a temporary name and renamed, so a concurrent reader never sees half a file. */
-export function writeTemplate(path: string, data: Uint8Array): void {
+function markUsed(path: string): void {
   try {
+    const now = new Date();
+    utimesSync(path, now, now);
+  } catch {
+    // read-only cache: the template may be pruned a day early, nothing worse
+  }
+}
+
+/**
+ * Keeps `tar` (PGlite's uncompressed dump) gzipped at `path`. Written to a
+ * temporary name and renamed, so a concurrent reader never sees half a file.
+ */
+export async function writeTemplate(path: string, tar: Uint8Array): Promise<void> {
+  try {
+    const compressed = await promisify(gzip)(tar);
     mkdirSync(dirname(path), { recursive: true });
     const partial = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.partial`;
-    writeFileSync(partial, data);
+    writeFileSync(partial, compressed);
     renameSync(partial, path);
+    pruneUnused(dirname(path), basename(path));
   } catch {
     // A cache: failing to keep it costs the next start time, nothing else.
+  }
+}
+
+function pruneUnused(dir: string, keep: string): void {
+  const cutoff = Date.now() - UNUSED_FOR_MS;
+  for (const name of readdirSync(dir)) {
+    if (name === keep || !/^pglite-.*\.tar\.gz$/.test(name)) continue;
+    const file = join(dir, name);
+    try {
+      if (statSync(file).mtimeMs < cutoff) rmSync(file, { force: true });
+    } catch {
+      // gone already: another process pruned it
+    }
   }
 }
