@@ -23,6 +23,7 @@ import requestGuards from './plugins/request-guards.js';
 import securityHeaders from './plugins/security-headers.js';
 import securityRoutes from './modules/security/security.routes.js';
 import { ProblemSchema } from './shared/schemas.js';
+import { serializerController } from './shared/serializer.js';
 
 registerAjvFormats();
 
@@ -78,6 +79,7 @@ export async function buildApp(config: Config, infra: Infrastructure) {
       return typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
     onProtoPoisoning: 'error',
+    schemaController: serializerController(),
     onConstructorPoisoning: 'error',
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },

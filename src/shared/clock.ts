@@ -19,8 +19,11 @@ export class ManualClock implements Clock {
   }
 }
 
+/** RFC 3339 to the second, UTC: '2026-11-25T10:00:00Z'. */
 export function toIso(date: Date | string): string {
-  return (typeof date === 'string' ? new Date(date) : date).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const iso = (typeof date === 'string' ? new Date(date) : date).toISOString();
+  // 'YYYY-MM-DDTHH:MM:SS.sssZ' for years 0-9999 (a slice, not a regular expression: this runs for every timestamp of every answer).
+  return iso.length === 24 ? `${iso.slice(0, 19)}Z` : iso.replace(/\.\d{3}Z$/, 'Z');
 }
 
 const KOLKATA_DATE = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Kolkata', year: 'numeric', month: '2-digit', day: '2-digit' });
