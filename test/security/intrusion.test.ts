@@ -60,6 +60,32 @@ describe('intrusion detection (ASVS V2.2, API2)', () => {
     expect((await securityEvents('new_device_sign_in')).filter((e) => e.user_id === user.id)).toHaveLength(1);
   });
 
+  it('an OTP sign-in follows the same new-device rule as a password one', async () => {
+    const user = await createUser(ctx, 'policyholder');
+    const otpLogin = async (userAgent: string) => {
+      const headers = { 'user-agent': userAgent };
+      // A code per sign-in, as a phone would ask for them: some time apart, past the resend cooldown.
+      ctx.clock.advance(60_000);
+      await ctx.kv.del(`otp:cooldown:login:${user.phone}`);
+      expect((await ctx.app.inject({ method: 'POST', url: '/api/v1/auth/login', headers, payload: { method: 'otp', phone_number: user.phone } })).statusCode).toBe(202);
+      const code = ctx.sms.lastCodeFor(user.phone, 'login');
+      expect((await ctx.app.inject({ method: 'POST', url: '/api/v1/auth/verify-otp', headers, payload: { phone_number: user.phone, code, purpose: 'login' } })).statusCode).toBe(200);
+    };
+    const mine = async () => (await securityEvents('new_device_sign_in')).filter((e) => e.user_id === user.id);
+    // A password sign-in from the phone, then OTP from the same phone: known.
+    await login(user.phone, TEST_PASSWORD, '192.0.2.60', 'Flutter/3.24 (Android 14; Pixel 8)');
+    await otpLogin('Flutter/3.24 (Android 14; Pixel 8)');
+    expect(await mine()).toHaveLength(0);
+    // OTP from a browser never seen: new, recorded with its user agent.
+    await otpLogin('Mozilla/5.0 (Macintosh)');
+    const events = await mine();
+    expect(events).toHaveLength(1);
+    expect(events[0]!.details).toMatchObject({ user_agent: 'Mozilla/5.0 (Macintosh)' });
+    // And from then on that browser is known to the password sign-in too.
+    await login(user.phone, TEST_PASSWORD, '192.0.2.61', 'Mozilla/5.0 (Macintosh)');
+    expect(await mine()).toHaveLength(1);
+  });
+
   it('an OTP brute force (hourly cap reached) is recorded', async () => {
     const user = await createUser(ctx, 'policyholder');
     for (let i = 0; i < 15; i++) await ctx.app.inject({ method: 'POST', url: '/api/v1/auth/verify-otp', payload: { phone_number: user.phone, code: String(100000 + i), purpose: 'login' } });

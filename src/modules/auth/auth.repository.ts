@@ -1,4 +1,4 @@
-import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely';
+import { sql, type Expression, type Kysely, type RawBuilder, type Transaction } from 'kysely';
 import type { DB, OtpPurpose, UserRow } from '../../db/types.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
@@ -51,16 +51,32 @@ export async function findSignIn(db: Db, key: SignInKey, identifier: string, use
     FROM (SELECT 1) AS one
     LEFT JOIN login_throttles t ON t.identifier = ${identifier}
     LEFT JOIN (${user.limit(1)}) AS u ON true
-    LEFT JOIN LATERAL (
-      SELECT count(*) AS recent, count(*) FILTER (WHERE s.user_agent IS NOT DISTINCT FROM ${userAgent}::text) AS same
-      FROM (SELECT user_agent FROM user_sessions WHERE user_id = u.id ORDER BY created_at DESC LIMIT 50) s
-    ) d ON u.id IS NOT NULL`.execute(db);
+    LEFT JOIN LATERAL (${deviceHistory(sql.ref('u.id'), userAgent)}) d ON u.id IS NOT NULL`.execute(db);
   const { throttle_failures: failures, throttle_locked_until: lockedUntil, recent_sessions: recent, same_agent: same, ...userColumns } = rows[0]!;
   return {
     ...(userColumns.id ? { user: userColumns as UserRow } : {}),
     ...(failures !== null ? { throttle: { failures, locked_until: lockedUntil } } : {}),
-    newDevice: Number(recent) > 0 && Number(same) === 0,
+    newDevice: isNewDeviceFor({ recent, same }),
   };
+}
+
+/**
+ * "A new device", one rule for every way of signing in: the user has signed
+ * in before (has sessions) and none of its latest 50 sessions carries this
+ * user agent. deviceHistory() counts both; isNewDeviceFor() reads the counts.
+ */
+function deviceHistory(userId: Expression<string> | RawBuilder<string> | ReturnType<typeof sql.ref>, userAgent: string | null) {
+  return sql<{ recent: number | string; same: number | string }>`
+      SELECT count(*) AS recent, count(*) FILTER (WHERE s.user_agent IS NOT DISTINCT FROM ${userAgent}::text) AS same
+      FROM (SELECT user_agent FROM user_sessions WHERE user_id = ${userId} ORDER BY created_at DESC LIMIT 50) s`;
+}
+
+const isNewDeviceFor = (counts: { recent: number | string; same: number | string }) => Number(counts.recent) > 0 && Number(counts.same) === 0;
+
+/** The same rule as a password sign-in's lookup, for the sign-ins that have no such lookup (OTP). */
+export async function isNewDevice(db: Db, userId: string, userAgent: string | null): Promise<boolean> {
+  const { rows } = await deviceHistory(sql`${userId}::uuid`, userAgent).execute(db);
+  return isNewDeviceFor(rows[0]!);
 }
 
 /**
@@ -188,11 +204,21 @@ export async function revokeSessions(
 
 // --- one-time codes -------------------------------------------------------------
 
+/**
+ * Only the latest code for a phone and purpose is ever accepted. The codes it
+ * replaces are closed in the same statement (expired as of the new one's
+ * creation), so two codes issued within one millisecond (possible with
+ * OTP_RESEND_S=0) still have a clear latest: the one left open.
+ */
 export async function insertOtp(
   db: Db,
   row: { id: string; phone_number: string; purpose: OtpPurpose; code_hmac: string; expires_at: Date; created_at: Date },
 ): Promise<void> {
-  await db.insertInto('otp_codes').values(row).execute();
+  await db
+    .with('superseded', (qb) => qb.updateTable('otp_codes').set({ expires_at: row.created_at })
+      .where('phone_number', '=', row.phone_number).where('purpose', '=', row.purpose)
+      .where('consumed_at', 'is', null).where('expires_at', '>', row.created_at))
+    .insertInto('otp_codes').values(row).execute();
 }
 
 export function findLatestOtp(db: Db, phone: string, purpose: OtpPurpose) {
@@ -202,6 +228,7 @@ export function findLatestOtp(db: Db, phone: string, purpose: OtpPurpose) {
     .where('phone_number', '=', phone)
     .where('purpose', '=', purpose)
     .orderBy('created_at', 'desc')
+    .orderBy('expires_at', 'desc')
     .limit(1)
     .executeTakeFirst();
 }

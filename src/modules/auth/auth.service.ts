@@ -283,11 +283,9 @@ export class AuthService {
     return this.issuePair(updated, sessionId, refreshToken, expiresAt, now);
   }
 
-  /** A sign-in from a user agent this user has never used before (and not the first sign-in ever). */
+  /** A sign-in from a user agent this user has not used lately (and not the first sign-in ever): repo.isNewDevice. */
   private async isNewDevice(userId: string, ctx: AuditContext): Promise<boolean> {
-    if (!this.deps.security) return false;
-    const seen = await this.db.selectFrom('user_sessions').select(['user_agent']).where('user_id', '=', userId).orderBy('created_at', 'desc').limit(50).execute();
-    return seen.length > 0 && !seen.some((s) => s.user_agent === ctx.userAgent);
+    return this.deps.security ? repo.isNewDevice(this.db, userId, ctx.userAgent) : false;
   }
 
   private async issuePair(user: UserRow, sessionId: string, refreshToken: string, expiresAt: Date, now: Date): Promise<TokenPair> {

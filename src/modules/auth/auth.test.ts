@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, createUser, nextPhone, signIn, TEST_PASSWORD, type TestContext } from '../../../test/helpers/app.js';
+import * as repo from './auth.repository.js';
 
 let ctx: TestContext;
 beforeAll(async () => {
@@ -313,5 +314,19 @@ describe('overload', () => {
     const places = [hasher.admit(), hasher.admit()];
     expect(() => hasher.admit()).toThrow(/Too many sign-ins/);
     for (const place of places) place.release();
+  });
+});
+
+describe('one-time codes, two in one instant', () => {
+  it('the newer is the latest and the older is closed, even with equal creation times', async () => {
+    const phone = nextPhone();
+    const at = new Date('2026-11-25T10:00:00Z');
+    const expires = new Date(at.getTime() + 300_000);
+    const code = (id: string, mac: string) => ({ id, phone_number: phone, purpose: 'login' as const, code_hmac: mac, created_at: at, expires_at: expires });
+    await repo.insertOtp(ctx.database.db, code('01a215fb-0000-7000-8000-000000000002', 'first'));
+    await repo.insertOtp(ctx.database.db, code('01a215fb-0000-7000-8000-000000000001', 'second'));
+    expect((await repo.findLatestOtp(ctx.database.db, phone, 'login'))?.code_hmac).toBe('second');
+    const first = await ctx.database.db.selectFrom('otp_codes').select('expires_at').where('code_hmac', '=', 'first').executeTakeFirstOrThrow();
+    expect(first.expires_at.getTime()).toBe(at.getTime());
   });
 });
