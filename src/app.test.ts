@@ -154,13 +154,18 @@ describe('request logs', () => {
     const logged = await buildApp(ctx.config, { database: ctx.database, kv: ctx.kv, sms: new MemorySms(), clock: ctx.clock, keys: ctx.keys, log: createLogger({ LOG_LEVEL: 'info' }, sink) });
     const user = await signInAs(ctx, 'policyholder');
     await logged.inject({ method: 'GET', url: '/api/v1/auth/me', headers: user.headers });
+    await logged.inject({ method: 'GET', url: '/api/v1/auth/me' }); // no token: 401
     await logged.close();
     const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     const completed = entries.find((entry) => entry.msg === 'request completed');
     expect(completed).toMatchObject({ route: '/api/v1/auth/me', user_id: user.userId });
     expect(typeof completed?.reqId).toBe('string');
-    // The bindings belong to that request alone: the app's own lines carry none of them.
+    // The bindings belong to that request alone: the app's own lines carry none of them, nor does the next request's.
     expect(entries.filter((entry) => entry.reqId === undefined).some((entry) => 'user_id' in entry || 'route' in entry)).toBe(false);
+    const next = entries.filter((entry) => entry.reqId !== undefined && entry.reqId !== completed?.reqId);
+    expect(next.map((entry) => entry.msg)).toEqual(['incoming request', 'request completed']);
+    expect(next[1]).toMatchObject({ route: '/api/v1/auth/me', res: { statusCode: 401 } });
+    expect(next.some((entry) => 'user_id' in entry)).toBe(false);
   });
 });
 

@@ -23,6 +23,7 @@ import requestGuards from './plugins/request-guards.js';
 import securityHeaders from './plugins/security-headers.js';
 import securityRoutes from './modules/security/security.routes.js';
 import { ProblemSchema } from './shared/schemas.js';
+import { requestChildLogger, requestLogMixin } from './shared/log-bindings.js';
 import { serializerController } from './shared/serializer.js';
 
 registerAjvFormats();
@@ -61,6 +62,8 @@ export function createLogger(config: Pick<Config, 'LOG_LEVEL'>, destination?: De
       req: (req: { method?: string; url?: string; ip?: string }) => ({ method: req.method, url: req.url?.split('?')[0], remote_address: req.ip }),
     },
     base: { service: 'bima-api', pid: process.pid },
+    // A request's id, route and user, written into its lines only when a line is written (log-bindings.ts).
+    mixin: requestLogMixin,
   }, destination as DestinationStream);
 }
 
@@ -80,6 +83,7 @@ export async function buildApp(config: Config, infra: Infrastructure) {
     },
     onProtoPoisoning: 'error',
     schemaController: serializerController(),
+    childLoggerFactory: requestChildLogger,
     onConstructorPoisoning: 'error',
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
