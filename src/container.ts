@@ -12,6 +12,7 @@ import { OtpService } from './modules/auth/auth.otp.js';
 import { OtpSendLimits } from './modules/auth/auth.send-limits.js';
 import { PasswordHasher } from './modules/auth/auth.passwords.js';
 import { RevocationStore } from './modules/auth/auth.revocation.js';
+import { productsForSaleCache } from './modules/policies/policies.products.js';
 import { Callers } from './modules/rbac/rbac.callers.js';
 import { Broadcast } from './shared/broadcast.js';
 import { AuthService } from './modules/auth/auth.service.js';
@@ -73,6 +74,8 @@ export function buildServices(config: Config, infra: Infrastructure, onAuthEvent
   const broadcast = new Broadcast(kv);
   const revocations = new RevocationStore(kv, broadcast, config.ACCESS_TOKEN_TTL_S);
   const callers = new Callers(db, broadcast, config.CALLER_CACHE_TTL_S * 1000);
+  // Quotes read a product and its provider on every request; products change rarely (policies.products.ts).
+  const productsForSale = productsForSaleCache(db, broadcast, config.PRODUCT_CACHE_TTL_S * 1000);
   const alerts = infra.alerts ?? (config.ALERT_WEBHOOK_URL && config.ALERT_WEBHOOK_SECRET
     ? createWebhookAlertSink({ url: config.ALERT_WEBHOOK_URL, secret: config.ALERT_WEBHOOK_SECRET, log: infra.log })
     : createLogAlertSink(infra.log));
@@ -85,11 +88,11 @@ export function buildServices(config: Config, infra: Infrastructure, onAuthEvent
   const auth = new AuthService({ db, clock, config, hasher, keys, otp, revocations, callers, onAuthEvent, security,
     onPhoneVerified: (trx, user) => customers.linkVerifiedPolicyholder(trx, user) });
   const users = new UsersService({ db, clock, hasher, auth, callers });
-  const providers = new ProvidersService({ db, clock, callers });
+  const providers = new ProvidersService({ db, clock, callers, productsForSale });
   const agents = new AgentsService({ db, clock, auth, otp, providers, callers });
   const agentDocuments = new AgentDocumentsService({ db, clock, agents, store: infra.documents ?? defaultDocumentStore(config), callers });
-  const directory = { providers, products: new ProductsService({ db, clock, callers }), agents, agentDocuments, customers };
-  return { ...directory, auth, users, regions: new RegionsService(db, clock), audit: new AuditService(db, users), featureFlags: new FeatureFlagsService(db, clock), policies: new PoliciesService(db, clock, callers), hasher, broadcast, revocations, callers, otp, security };
+  const directory = { providers, products: new ProductsService({ db, clock, callers, productsForSale }), agents, agentDocuments, customers };
+  return { ...directory, auth, users, regions: new RegionsService(db, clock), audit: new AuditService(db, users), featureFlags: new FeatureFlagsService(db, clock), policies: new PoliciesService(db, clock, callers, productsForSale), hasher, broadcast, revocations, callers, otp, security };
 }
 
 /** Production sets OTP_SECRET; development keeps a generated one beside its keys; tests get a random one. */

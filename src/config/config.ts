@@ -31,6 +31,7 @@ export const EnvSchema = Type.Object({
   JWT_ISSUER: Type.String({ description: 'The iss claim of access tokens.', default: 'bima-api' }),
   JWT_AUDIENCE: Type.String({ description: 'The aud claim of access tokens.', default: 'bima-clients' }),
   ACCESS_TOKEN_TTL_S: int('Access token lifetime in seconds.', 900, 60, 3600),
+  PRODUCT_CACHE_TTL_S: int('Seconds a product (with its provider\'s code and status) stays cached per instance for quotes; changes drop it at once on every instance (0: no cache).', 60, 0, 3600),
   CALLER_CACHE_TTL_S: int('Seconds a caller\'s user row, agent record and team stay cached per instance; changes drop them at once on every instance (0: no cache).', 10, 0, 300),
   REFRESH_TOKEN_TTL_S: int('Refresh token (session) lifetime in seconds.', 2_592_000, 3600, 31_536_000),
   CORS_ORIGINS: Type.String({ description: 'Comma-separated allowed origins (none in production unless set).', default: '' }),

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccount } from '../../src/bootstrap.js';
 import { PasswordHasher } from '../../src/modules/auth/auth.passwords.js';
 import { systemClock } from '../../src/shared/clock.js';
-import { nextPhone, TEST_PASSWORD } from '../helpers/app.js';
+import { nextPhone, TEST_PASSWORD, type TestContext } from '../helpers/app.js';
+import { createProduct, createProvider } from '../helpers/factories-directory.js';
 import { startInstances, type Instance } from './instances.js';
 
 let cluster: Awaited<ReturnType<typeof startInstances>>;
@@ -70,6 +71,23 @@ describe('two instances on one PostgreSQL and Redis', () => {
     const renamed = await a.app.inject({ method: 'PUT', url: `/api/v1/users/${pair.user.id}`, headers: { ...admin, 'if-match': current.headers.etag as string }, payload: { full_name: 'Renamed Elsewhere' } });
     expect(renamed.statusCode, renamed.body).toBe(200);
     expect((await me()).json().user.full_name).toBe('Renamed Elsewhere');
+  });
+
+  it('a product taken off sale on one instance is refused by the other\'s next quote, though it had the product cached', async () => {
+    const adminPhone = nextPhone();
+    await createAccount(a.database.db, new PasswordHasher(), systemClock, { phone: adminPhone, password: TEST_PASSWORD, fullName: 'Catalogue Admin', role: 'super_admin' });
+    const admin = { authorization: `Bearer ${(await login(a, adminPhone)).json().access_token}` };
+    const seller = { authorization: `Bearer ${(await login(b, await newUser())).json().access_token}` };
+    const provider = await createProvider(a as unknown as TestContext);
+    const product = await createProduct(a as unknown as TestContext, provider.id);
+    const quote = () => b.app.inject({ method: 'POST', url: '/api/v1/policies/quote', headers: seller,
+      payload: { product_id: product.id, date_of_birth: '1990-01-01', sum_assured_paise: 50_000_000, term_years: 20, premium_mode: 'annual' } });
+    expect((await quote()).statusCode).toBe(200);
+    const off = await a.app.inject({ method: 'PUT', url: `/api/v1/providers/${provider.id}/products/${product.id}`, headers: admin, payload: { status: 'inactive' } });
+    expect(off.statusCode, off.body).toBe(200);
+    const refused = await quote();
+    expect(refused.statusCode).toBe(422);
+    expect(refused.json().errors[0].message).toMatch(/^PRODUCT_NOT_ACTIVE/);
   });
 
   it('a lockout counts failures across instances', async () => {

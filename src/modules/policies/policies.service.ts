@@ -25,6 +25,7 @@ import {
   type RenewalResult, type TransitionBody, type UpdatePolicyBody,
 } from './policies.schemas.js';
 import { allowedTargets, findTransition, guardRefusal, type Effect, type Mover, type TransitionRule } from './policies.state-machine.js';
+import type { ProductsForSale } from './policies.products.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -40,11 +41,11 @@ interface EffectResult {
  * event; changes to an existing policy lock its row first.
  */
 export class PoliciesService {
-  constructor(private readonly db: Kysely<DB>, private readonly clock: Clock, private readonly callers: Callers) {}
+  constructor(private readonly db: Kysely<DB>, private readonly clock: Clock, private readonly callers: Callers, private readonly productsForSale: ProductsForSale) {}
 
   async quote(principal: Principal, body: QuoteBody): Promise<Quote> {
     await this.actorOf(principal);
-    const product = await repo.findProductForSale(this.db, body.product_id);
+    const product = await this.productsForSale.get(body.product_id);
     if (!product) throw notFound('Product');
     const startDate = body.start_date ?? kolkataDate(this.clock.now());
     const rules = ratingRulesOf(product);

@@ -126,6 +126,29 @@ describe('POST /policies/quote', () => {
     expect(messages((await api(junior, 'POST', '/policies/quote', quote({ product_id: ofClosed }))).json())[0]).toMatch(/^\/product_id PROVIDER_NOT_ACTIVE/);
   });
 
+  it('quotes from a cached product, and a change to the product or its provider applies to the very next quote', async () => {
+    const closing = await createProvider(ctx);
+    const changing = await createExampleProduct(ctx, closing.id);
+    const other = await createExampleProduct(ctx, closing.id);
+    const first = await api(junior, 'POST', '/policies/quote', quote({ product_id: changing }));
+    expect(first.statusCode).toBe(200);
+    expect((await api(junior, 'POST', '/policies/quote', quote({ product_id: other }))).statusCode).toBe(200);
+    // New rates on the product: the next quote is priced with them.
+    const repriced = await api(superAdmin, 'PUT', `/providers/${closing.id}/products/${changing}`, { rate_table: [
+      { min_age: 18, max_age: 30, rate_per_thousand_paise: 2500 },
+      { min_age: 31, max_age: 45, rate_per_thousand_paise: 4800 },
+      { min_age: 46, max_age: 60, rate_per_thousand_paise: 10200 },
+    ] });
+    expect(repriced.statusCode).toBe(200);
+    const second = await api(junior, 'POST', '/policies/quote', quote({ product_id: changing }));
+    expect(second.json().base_annual_paise).toBe(2 * first.json().base_annual_paise);
+    // Taken off sale, then its provider suspended: each refusal is immediate.
+    expect((await api(superAdmin, 'PUT', `/providers/${closing.id}/products/${changing}`, { status: 'inactive' })).statusCode).toBe(200);
+    expect(messages((await api(junior, 'POST', '/policies/quote', quote({ product_id: changing }))).json())[0]).toMatch(/^\/product_id PRODUCT_NOT_ACTIVE/);
+    expect((await api(superAdmin, 'PUT', `/providers/${closing.id}/status`, { status: 'suspended', reason: 'Licence under review' })).statusCode).toBe(200);
+    expect(messages((await api(junior, 'POST', '/policies/quote', quote({ product_id: other }))).json())[0]).toMatch(/^\/product_id PROVIDER_NOT_ACTIVE/);
+  });
+
   it('refuses unknown fields and malformed values', async () => {
     expect((await api(junior, 'POST', '/policies/quote', { ...quote(), discount: 10 })).statusCode).toBe(422);
     expect((await api(junior, 'POST', '/policies/quote', quote({ premium_mode: 'weekly' }))).statusCode).toBe(422);

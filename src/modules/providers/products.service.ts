@@ -15,6 +15,7 @@ import { ratingRulesOf, toProductResponse, type CreateProductBody, type Product,
 import { findProviderById } from './providers.repository.js';
 import { CODE_PATTERN } from './providers.schemas.js';
 import { managesProvider, uniqueViolation, type IdempotencyRequest } from './providers.service.js';
+import type { ProductsForSale } from '../policies/policies.products.js';
 
 /** Contradictory rules are refused as a whole, each violation named with its rule code. */
 export function assertConsistentRules(rules: RatingRules): void {
@@ -29,7 +30,7 @@ const productCodeTaken = (code: string) => new AppError('CODE_TAKEN', 409, `This
 
 /** A provider's products and their rating rules; readable by anyone signed in, written by whoever manages the provider. */
 export class ProductsService {
-  constructor(private readonly deps: { db: Kysely<DB>; clock: Clock; callers: Callers }) {}
+  constructor(private readonly deps: { db: Kysely<DB>; clock: Clock; callers: Callers; productsForSale: ProductsForSale }) {}
 
   async create(principal: Principal, providerId: string, body: CreateProductBody, ctx: AuditContext, idempotency: IdempotencyRequest): Promise<StoredResponse<Product>> {
     const actor = await this.deps.callers.actor(principal);
@@ -79,7 +80,7 @@ export class ProductsService {
 
   async update(principal: Principal, providerId: string, productId: string, body: UpdateProductBody, ifMatch: string | undefined, ctx: AuditContext): Promise<ProductRow> {
     const actor = await this.deps.callers.actor(principal);
-    return this.deps.db.transaction().execute(async (trx) => {
+    const row = await this.deps.db.transaction().execute(async (trx) => {
       const before = await repo.findProduct(trx, providerId, productId, true);
       if (!before) throw notFound('Product');
       if (!managesProvider(actor, providerId)) throw forbidden('Only a super_admin or this provider\'s own admin may change its products.');
@@ -98,5 +99,7 @@ export class ProductsService {
       await appendAuditEvent(trx, ctx, { action: 'product.updated', entityType: 'product', entityId: productId, changes: { fields: Object.keys(body).sort() } }, now);
       return row;
     });
+    await this.deps.productsForSale.changed([productId]);
+    return row;
   }
 }

@@ -12,6 +12,7 @@ import { agentScope, type Actor } from '../rbac/rbac.scope.js';
 import type { Callers } from '../rbac/rbac.callers.js';
 import { assertIfMatch } from '../../shared/etag.js';
 import * as repo from './providers.repository.js';
+import type { ProductsForSale } from '../policies/policies.products.js';
 import {
   CODE_PATTERN, PROVIDER_SORTS, toCommissionRuleResponse, toProviderResponse,
   type CommissionRuleBody, type CreateProviderBody, type Provider, type ProviderListQuery, type ProviderMetrics, type ProviderRow,
@@ -40,7 +41,7 @@ const IRDAI_ONE_PER_TYPE = 'An agent may represent at most one provider of each 
 
 /** Insurers, their commission schedules, their agents and their metrics. Products live in ProductsService. */
 export class ProvidersService {
-  constructor(private readonly deps: { db: Kysely<DB>; clock: Clock; callers: Callers }) {}
+  constructor(private readonly deps: { db: Kysely<DB>; clock: Clock; callers: Callers; productsForSale: ProductsForSale }) {}
 
   private get db() {
     return this.deps.db;
@@ -92,7 +93,7 @@ export class ProvidersService {
 
   async update(principal: Principal, providerId: string, body: UpdateProviderBody, ifMatch: string | undefined, ctx: AuditContext): Promise<ProviderRow> {
     const actor = await this.actor(principal);
-    return this.db.transaction().execute(async (trx) => {
+    const updated = await this.db.transaction().execute(async (trx) => {
       const before = await this.lockManaged(trx, actor, providerId);
       assertIfMatch(ifMatch, before.version);
       const now = this.deps.clock.now();
@@ -107,11 +108,14 @@ export class ProvidersService {
       await appendAuditEvent(trx, ctx, { action: 'provider.updated', entityType: 'provider', entityId: providerId, changes }, now);
       return row;
     });
+    // Quotes see a provider's code and status through each product's cache entry.
+    await this.deps.productsForSale.changedAll();
+    return updated;
   }
 
   async setStatus(principal: Principal, providerId: string, body: ProviderStatusBody, ctx: AuditContext): Promise<ProviderRow> {
     const actor = await this.actor(principal);
-    return this.db.transaction().execute(async (trx) => {
+    const updated = await this.db.transaction().execute(async (trx) => {
       const before = await repo.lockProviderById(trx, providerId);
       if (!before) throw notFound('Provider');
       if (actor.role !== 'super_admin') throw forbidden('Only a super_admin changes a provider\'s status.');
@@ -121,6 +125,8 @@ export class ProvidersService {
         changes: { status: [before.status, row.status], reason: body.reason } }, now);
       return row;
     });
+    await this.deps.productsForSale.changedAll();
+    return updated;
   }
 
   /** Locks a provider the actor may change: 404 when it does not exist, 403 when it is someone else's. */
