@@ -169,6 +169,20 @@ describe('request logs', () => {
   });
 });
 
+describe('request logs with a logger not made by createLogger', () => {
+  it('still name the request id, route and user (as ordinary bindings)', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } });
+    const logged = await buildApp(ctx.config, { database: ctx.database, kv: ctx.kv, sms: new MemorySms(), clock: ctx.clock, keys: ctx.keys, log: pino({ level: 'info' }, sink) });
+    const user = await signInAs(ctx, 'policyholder');
+    await logged.inject({ method: 'GET', url: '/api/v1/auth/me', headers: user.headers });
+    await logged.close();
+    const completed = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((entry) => entry.msg === 'request completed');
+    expect(completed).toMatchObject({ route: '/api/v1/auth/me', user_id: user.userId });
+    expect(typeof completed?.reqId).toBe('string');
+  });
+});
+
 describe('dependency failure', () => {
   it('answers 503 with Retry-After when PostgreSQL is unreachable, and readiness says so', async () => {
     const config = testConfig({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/unreachable' });

@@ -4,7 +4,7 @@ import type { PGlite as PGliteInstance } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect, PostgresDialect, type LogEvent } from 'kysely';
 import pg from 'pg';
 import { timestamptzParser } from './timestamptz.js';
-import { extractTemplate, readTemplate, templatePath, writeTemplate } from './pglite-template.js';
+import { discardTemplate, extractTemplate, readTemplate, templatePath, writeTemplate } from './pglite-template.js';
 import { preparingPool } from './prepared.js';
 import type { DB } from './types.js';
 
@@ -39,7 +39,9 @@ const TIMESTAMPTZ = 1184;
 pg.types.setTypeParser(INT8, (v) => Number(v));
 pg.types.setTypeParser(DATE, (v) => v);
 // Instants come back as Dates, as before, read faster (timestamptz.ts).
-pg.types.setTypeParser(TIMESTAMPTZ, timestamptzParser(pg.types.getTypeParser(TIMESTAMPTZ)));
+// (Wrapping pg's own parser once, however often this module is evaluated: Vitest evaluates it per test file.)
+const installed = pg.types.getTypeParser(TIMESTAMPTZ) as ((text: string) => unknown) & { fallback?: (text: string) => unknown };
+pg.types.setTypeParser(TIMESTAMPTZ, timestamptzParser(installed.fallback ?? installed));
 
 export function createDatabase(url: string, options: DatabaseOptions = {}): Database {
   // Assigned below; the log callback reads it at query time, after the metrics plugin has set its observer.
@@ -55,14 +57,22 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
     // A fresh cluster starts from the migrated template when there is one (pglite-template.ts).
     const fresh = !dataDir || !existsSync(join(dataDir, 'PG_VERSION'));
     const templateFile = fresh ? templatePath() : null;
-    const template = readTemplate(templateFile);
+    let template = readTemplate(templateFile);
+    // On disk the template's files are written directly and PGlite opens them as an existing cluster (faster than its loadDataDir).
+    if (template && dataDir) {
+      try {
+        extractTemplate(template, dataDir);
+      } catch {
+        // Not a template this version can read (a newer PGlite's tar, a damaged file): initdb as if there were none, and keep a new one.
+        discardTemplate(templateFile);
+        template = null;
+      }
+    }
     // Imported only when used: a PostgreSQL deployment never loads the WebAssembly build.
     let instance: Promise<PGliteInstance> | undefined;
     const client = () => {
       instance ??= (async () => {
         const [{ PGlite }, { pg_trgm }] = await Promise.all([import('@electric-sql/pglite'), import('@electric-sql/pglite/contrib/pg_trgm')]);
-        // On disk the template's files are written directly and PGlite opens them as an existing cluster (faster than its loadDataDir).
-        if (template && dataDir) extractTemplate(template, dataDir);
         return new PGlite({
           ...(dataDir ? { dataDir } : {}),
           ...(template && !dataDir ? { loadDataDir: new Blob([template]) } : {}),

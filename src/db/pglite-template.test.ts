@@ -108,18 +108,18 @@ describe('the PGlite template', () => {
     }
   });
 
-  it('extraction writes files and directories, and PG_VERSION last', () => {
+  it('extraction writes files and directories, and refuses what it cannot write', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bima-extract-'));
     try {
       extractTemplate(tarOf([{ name: '/PG_VERSION', data: '17\n' }, { name: '/base', type: '5' }, { name: '/base/1/112', data: 'page' }]), dir);
       expect(readFileSync(join(dir, 'PG_VERSION'), 'utf8')).toBe('17\n');
       expect(readFileSync(join(dir, 'base', '1', '112'), 'utf8')).toBe('page');
 
-      // Cut short by a bad entry: without PG_VERSION the next start sees a fresh directory and extracts again.
+      // An entry of a kind it does not write (a link) refuses the whole template, before anything is written.
       const cut = mkdtempSync(join(tmpdir(), 'bima-extract-'));
       try {
         expect(() => extractTemplate(tarOf([{ name: '/PG_VERSION', data: '17' }, { name: '/global/1', data: 'x' }, { name: '/link', type: '2' }]), cut)).toThrow(/entry type 2/);
-        expect(readFileSync(join(cut, 'global', '1'), 'utf8')).toBe('x');
+        expect(existsSync(join(cut, 'global'))).toBe(false);
         expect(existsSync(join(cut, 'PG_VERSION'))).toBe(false);
       } finally {
         rmSync(cut, { recursive: true, force: true });
@@ -137,6 +137,34 @@ describe('the PGlite template', () => {
       expect(existsSync(join(parent, 'escaped'))).toBe(false);
     } finally {
       rmSync(parent, { recursive: true, force: true });
+    }
+  });
+
+  it('a damaged archive is refused before anything is written', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bima-extract-'));
+    try {
+      const whole = tarOf([{ name: '/PG_VERSION', data: '17' }, { name: '/base/1/112', data: 'x'.repeat(600) }]);
+      // Cut inside the second file: its header promises more bytes than there are.
+      expect(() => extractTemplate(whole.subarray(0, 512 * 3), dir)).toThrow(/bad entry/);
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('half-written templates left by a killed process are removed after an hour, fresh ones kept', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bima-template-'));
+    try {
+      const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+      const abandoned = join(dir, 'pglite-0.5.2-00112233aabbccdd.tar.gz.4242.abc.partial');
+      const inProgress = join(dir, 'pglite-0.5.2-00112233aabbccdd.tar.gz.4343.def.partial');
+      writeFileSync(abandoned, 'x');
+      utimesSync(abandoned, twoHoursAgo, twoHoursAgo);
+      writeFileSync(inProgress, 'x');
+      await writeTemplate(join(dir, 'pglite-0.5.2-00112233aabbccdd.tar.gz'), new Uint8Array([1]));
+      expect(readdirSync(dir).sort()).toEqual(['pglite-0.5.2-00112233aabbccdd.tar.gz', 'pglite-0.5.2-00112233aabbccdd.tar.gz.4343.def.partial']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

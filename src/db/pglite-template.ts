@@ -54,33 +54,48 @@ export function templatePath(): string | null {
  * directory the next start still treats as fresh and extracts over.
  */
 export function extractTemplate(tar: Buffer, dataDir: string): void {
-  const root = resolve(dataDir);
+  // Read and check every entry before writing anything: a template this
+  // cannot read leaves the data directory as it was.
+  const entries = readEntries(tar, resolve(dataDir));
+  const marker = entries.find((e) => e.file && e.target === join(resolve(dataDir), 'PG_VERSION'));
+  if (!marker) throw new Error('PGlite template: no PG_VERSION');
+  for (const entry of entries) {
+    if (!entry.file) mkdirSync(entry.target, { recursive: true });
+    else if (entry !== marker) {
+      mkdirSync(dirname(entry.target), { recursive: true });
+      writeFileSync(entry.target, entry.data);
+    }
+  }
+  writeFileSync(marker.target, marker.data);
+}
+
+function readEntries(tar: Buffer, root: string): Array<{ target: string; file: boolean; data: Buffer }> {
   const text = (from: number, length: number) => {
     const field = tar.subarray(from, from + length);
     const end = field.indexOf(0);
     return field.subarray(0, end === -1 ? length : end).toString('utf8');
   };
-  let marker: { target: string; data: Buffer } | undefined;
+  const entries: Array<{ target: string; file: boolean; data: Buffer }> = [];
   let at = 0;
   while (at + 512 <= tar.length && tar[at] !== 0) {
     const name = [text(at + 345, 155), text(at + 0, 100)].filter(Boolean).join('/');
     const size = Number.parseInt(text(at + 124, 12).trim() || '0', 8);
     const type = String.fromCharCode(tar[at + 156] || 48);
     const target = resolve(root, `.${sep}${name}`);
-    if (!Number.isSafeInteger(size) || size < 0 || (target !== root && !target.startsWith(root + sep))) {
+    at += 512;
+    if (!Number.isSafeInteger(size) || size < 0 || at + size > tar.length || (target !== root && !target.startsWith(root + sep))) {
       throw new Error(`PGlite template: bad entry ${JSON.stringify(name)}`);
     }
-    at += 512;
-    if (type === '5') mkdirSync(target, { recursive: true });
-    else if (type === '0') {
-      mkdirSync(dirname(target), { recursive: true });
-      if (target === join(root, 'PG_VERSION')) marker = { target, data: tar.subarray(at, at + size) };
-      else writeFileSync(target, tar.subarray(at, at + size));
-    } else throw new Error(`PGlite template: entry type ${type} of ${JSON.stringify(name)} is not a file or directory`);
+    if (type !== '0' && type !== '5') throw new Error(`PGlite template: entry type ${type} of ${JSON.stringify(name)} is not a file or directory`);
+    entries.push({ target, file: type === '0', data: tar.subarray(at, at + size) });
     at += Math.ceil(size / 512) * 512;
   }
-  if (!marker) throw new Error('PGlite template: no PG_VERSION');
-  writeFileSync(marker.target, marker.data);
+  return entries;
+}
+
+/** A template that could not be used: removed, so the next fresh cluster runs initdb and keeps a new one. */
+export function discardTemplate(path: string | null): void {
+  if (path) rmSync(path, { force: true });
 }
 
 const UNUSED_FOR_MS = 24 * 60 * 60 * 1000;
@@ -111,22 +126,25 @@ function markUsed(path: string): void {
  * temporary name and renamed, so a concurrent reader never sees half a file.
  */
 export async function writeTemplate(path: string, tar: Uint8Array): Promise<void> {
+  const partial = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.partial`;
   try {
     const compressed = await promisify(gzip)(tar);
     mkdirSync(dirname(path), { recursive: true });
-    const partial = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.partial`;
     writeFileSync(partial, compressed);
     renameSync(partial, path);
     pruneUnused(dirname(path), basename(path));
   } catch {
     // A cache: failing to keep it costs the next start time, nothing else.
+    rmSync(partial, { force: true });
   }
 }
 
+/** Templates unused for a day, and half-written ones a process left behind more than an hour ago (killed while writing). */
 function pruneUnused(dir: string, keep: string): void {
-  const cutoff = Date.now() - UNUSED_FOR_MS;
+  const now = Date.now();
   for (const name of readdirSync(dir)) {
-    if (name === keep || !/^pglite-.*\.tar\.gz$/.test(name)) continue;
+    const cutoff = /^pglite-.*\.tar\.gz$/.test(name) ? now - UNUSED_FOR_MS : /^pglite-.*\.partial$/.test(name) ? now - 60 * 60 * 1000 : null;
+    if (name === keep || cutoff === null) continue;
     const file = join(dir, name);
     try {
       if (statSync(file).mtimeMs < cutoff) rmSync(file, { force: true });

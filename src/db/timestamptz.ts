@@ -6,8 +6,8 @@
  * 100 or past 9999, offsets with seconds) goes to `fallback`, so the result
  * is always what pg would have given, to the millisecond.
  */
-export function timestamptzParser(fallback: (text: string) => unknown): (text: string) => unknown {
-  return (text) => parseTimestamptz(text) ?? fallback(text);
+export function timestamptzParser(fallback: (text: string) => unknown): ((text: string) => unknown) & { fallback: (text: string) => unknown } {
+  return Object.assign((text: string) => parseTimestamptz(text) ?? fallback(text), { fallback });
 }
 
 const digits = (text: string, from: number, length: number): number => {

@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify';
+import { symbols } from 'pino';
 
 /**
  * A request's log fields (request id, route pattern, user) are kept on its
@@ -15,6 +16,13 @@ type WithContext = FastifyBaseLogger & { [CONTEXT]?: Readonly<Record<string, str
 
 /** Adds fields to every later line of the request's log. */
 export function bindRequestLog(log: FastifyBaseLogger, bindings: Record<string, string>): FastifyBaseLogger {
+  if ((log as unknown as Record<symbol, unknown>)[symbols.mixinSym] !== requestLogMixin) {
+    // Another logger: onto the same instance (Fastify's reply.log is that instance), eagerly, as pino does.
+    const settable = log as FastifyBaseLogger & { setBindings?: (bindings: Record<string, string>) => void };
+    if (typeof settable.setBindings !== 'function') return log.child(bindings);
+    settable.setBindings(bindings);
+    return log;
+  }
   const logger = log as WithContext;
   logger[CONTEXT] = { ...logger[CONTEXT], ...bindings };
   return log;
@@ -26,8 +34,13 @@ export function requestLogMixin(_line: object, _level: number, logger: unknown):
   return context ? { ...context } : {};
 }
 
-/** Fastify's `childLoggerFactory`: the request's own logger, its request id kept as a mixin field, not a binding. */
+/**
+ * Fastify's `childLoggerFactory`: the request's own logger, its request id
+ * kept as a mixin field, not a binding. A logger without requestLogMixin (one
+ * not made by createLogger) gets Fastify's usual child with bindings.
+ */
 export const requestChildLogger: NonNullable<FastifyServerOptions['childLoggerFactory']> = (logger, bindings, options) => {
+  if ((logger as unknown as Record<symbol, unknown>)[symbols.mixinSym] !== requestLogMixin) return logger.child(bindings, options);
   const child = logger.child({}, options) as WithContext;
   child[CONTEXT] = { ...(bindings as Record<string, string>) };
   return child;

@@ -14,6 +14,13 @@ describe('serializerFriendly', () => {
     expect(out.properties.reason).toEqual({ type: 'string', nullable: true });
   });
 
+  it('leaves "X or null" alone when X pins its values (const, enum)', () => {
+    const pinned = Type.Object({ kind: Type.Union([Type.Literal('term'), Type.Null()]), mode: Type.Union([Type.String({ enum: ['annual', 'monthly'] }), Type.Null()]) });
+    const out = serializerFriendly(pinned) as unknown as { properties: Record<string, { anyOf?: unknown[] }> };
+    expect(out.properties.kind!.anyOf).toHaveLength(2);
+    expect(out.properties.mode!.anyOf).toHaveLength(2);
+  });
+
   it('leaves other unions, references and the original schema alone', () => {
     const either = Type.Union([Type.String(), Type.Integer()]);
     const referenced = { anyOf: [{ $ref: 'Problem' }, { type: 'null' }] };

@@ -18,7 +18,12 @@ export function serializerFriendly<T>(schema: T): T {
   return rewrite(schema, new WeakMap()) as T;
 }
 
-const COMPOSITION = ['anyOf', 'oneOf', 'allOf', 'not', 'if', '$ref'] as const;
+/**
+ * Branches left as they are: compositions and references, and branches that
+ * pin values (const, enum), which fast-json-stringify would write as the
+ * constant whatever the value is, where Ajv refused a value outside them.
+ */
+const KEEP = ['anyOf', 'oneOf', 'allOf', 'not', 'if', '$ref', 'const', 'enum'] as const;
 
 type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -37,7 +42,7 @@ function rewrite(value: unknown, seen: WeakMap<object, unknown>): unknown {
   if (Array.isArray(branches) && branches.length === 2) {
     const nullAt = branches.findIndex(isNullSchema);
     const other = branches[1 - nullAt];
-    if (nullAt !== -1 && isObject(other) && typeof other.type === 'string' && other.type !== 'null' && !COMPOSITION.some((k) => k in other)) {
+    if (nullAt !== -1 && isObject(other) && typeof other.type === 'string' && other.type !== 'null' && !KEEP.some((k) => k in other)) {
       const { anyOf: _replaced, ...annotations } = out;
       const merged = { ...other, ...annotations, nullable: true };
       seen.set(value, merged);

@@ -68,9 +68,13 @@ export class SharedCache<V extends object> {
   }
 
   private async publish(keys: string[] | '*', wait: boolean): Promise<void> {
-    if (!this.cache || keys.length === 0) return;
+    if (keys.length === 0) return;
     this.drop(keys);
-    await this.broadcast.publish(this.channel, keys, wait);
+    // Sent even when this instance caches nothing (TTL 0): others may. The
+    // change has committed, so a failed send is not the request's failure: an
+    // instance whose subscription is down caches nothing, and one that missed
+    // the message while live keeps the row at most ttlMs.
+    await this.broadcast.publish(this.channel, keys, wait).catch(() => undefined);
   }
 
   private drop(keys: unknown): void {

@@ -207,8 +207,10 @@ export async function revokeSessions(
 /**
  * Only the latest code for a phone and purpose is ever accepted. The codes it
  * replaces are closed in the same statement (expired as of the new one's
- * creation), so two codes issued within one millisecond (possible with
- * OTP_RESEND_S=0) still have a clear latest: the one left open.
+ * creation), so two codes issued one after the other within one millisecond
+ * (possible with OTP_RESEND_S=0) still have a clear latest: the one left
+ * open. Two issued at the same moment by concurrent requests do not see each
+ * other; with the resend cooldown on (the default), the second is refused.
  */
 export async function insertOtp(
   db: Db,
