@@ -127,7 +127,10 @@ describe('operations endpoints', () => {
     expect(script.statusCode).toBe(200);
     expect(script.headers['content-type']).toContain('javascript');
     expect(script.body.length).toBeGreaterThan(100_000);
-    expect((await ctx.app.inject({ method: 'GET', url: '/docs/no-such-asset' })).statusCode).toBe(404);
+    const missing = await ctx.app.inject({ method: 'GET', url: '/docs/no-such-asset?q=<script>' });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.headers['content-type']).toContain('application/problem+json');
+    expect(missing.body).not.toContain('<script>');
     // Without the slash the relative script path would miss: the page sends the browser to /docs/.
     const bare = await ctx.app.inject({ method: 'GET', url: '/docs' });
     expect(bare.statusCode).toBe(301);

@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { notFound } from '../shared/errors.js';
 
 const DOCS_CSP =
   "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'";
@@ -33,6 +34,8 @@ const HOP_HEADERS = new Set(['connection', 'content-length', 'date', 'keep-alive
 async function serveDocsPage(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const page = await loadDocsPage();
   const answer = await page.inject({ method: 'GET', url: request.url, headers: { accept: request.headers.accept ?? '*/*' } });
+  // Scalar's instance answers unknown paths its own way; ours is a problem document like every other 404.
+  if (answer.statusCode === 404) throw notFound('Documentation page');
   for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined && !HOP_HEADERS.has(name)) reply.header(name, value);
   return reply.code(answer.statusCode).send(answer.rawPayload);
 }
