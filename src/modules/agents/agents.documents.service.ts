@@ -1,4 +1,3 @@
-import { fileTypeFromBuffer } from 'file-type';
 import type { Kysely } from 'kysely';
 import { DOCUMENT_TYPES, type DB, type DocumentType } from '../../db/types.js';
 import type { Principal } from '../../plugins/authenticate.js';
@@ -50,6 +49,8 @@ export class AgentDocumentsService {
     const actor = await this.accessible(principal, agentId, 'agent.documents');
     const input = await read();
     const { type, aadhaarMasked, file } = checkUpload(input);
+    // Loaded on the first upload, not at start: file-type and its readers are a few dozen modules most instances rarely need.
+    const { fileTypeFromBuffer } = await import('file-type');
     const detected = await fileTypeFromBuffer(file.bytes);
     if (!detected || !(DOCUMENT_CONTENT_TYPES as readonly string[]).includes(detected.mime)) {
       throw new AppError('UNSUPPORTED_MEDIA_TYPE', 415, 'Only PDF, JPEG or PNG files are accepted; the content decides, not the file name.');
