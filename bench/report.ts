@@ -10,6 +10,8 @@ export interface RunReport {
   startedAt: Date;
   finishedAt: Date;
   machine: { cores: number; cpuModel: string; memoryGb: number; node: string; os: string; postgres: string; redis: string; loadStart: number[]; loadEnd: number[] };
+  /** The commit measured, and whether the working tree differed from it. */
+  code?: { commit: string; dirty: boolean };
   sizes: Record<string, number>;
   durationS: number;
   warmupS: number;
@@ -97,6 +99,7 @@ export function renderReport(r: RunReport): string {
     '| | |', '| --- | --- |',
     `| CPU | ${m.cores} cores, ${m.cpuModel} |`, `| memory | ${f(m.memoryGb)} GB |`, `| Node.js | ${m.node} |`, `| OS | ${m.os} |`,
     `| PostgreSQL / Redis | ${m.postgres} / ${m.redis} (local) |`,
+    ...(r.code ? [`| code | commit \`${r.code.commit}\`${r.code.dirty ? ' plus uncommitted changes' : ''} |`] : []),
     `| load average (1/5/15 min) at start → end | ${m.loadStart.map((x) => f(x, 2)).join(' / ')} → ${m.loadEnd.map((x) => f(x, 2)).join(' / ')} |`,
     `| date | ${r.startedAt.toISOString()} → ${r.finishedAt.toISOString()} (${f(wall / 60)} min wall) |`,
     `| per scenario | ${r.durationS} s measured after a ${r.warmupS} s warm-up (not counted), at ${r.connections.join(' and ')} connections |`,

@@ -115,8 +115,9 @@ async function main(): Promise<void> {
       startedAt, finishedAt: new Date(),
       machine: { cores: cores(), cpuModel: cpus()[0]?.model ?? '?', memoryGb: totalmem() / 2 ** 30, node: process.version, os: `${type()} ${release()}`,
         ...versions, loadStart, loadEnd: loadavg() },
+      code: codeVersion(),
       sizes: { ...options.sizes }, durationS: options.durationS, warmupS: options.warmupS, connections: options.connections,
-      apiEnv: { DATABASE_POOL_MAX: '10 (default)', HASH_CONCURRENCY: '2 (default)', HASH_QUEUE_MAX: '128 (default)', HASH_SHED_DELAY_MS: '1000 (default)', CALLER_CACHE_TTL_S: '10 (default)', ...apiEnv },
+      apiEnv: { DATABASE_POOL_MAX: '10 (default)', HASH_CONCURRENCY: '2 (default)', HASH_QUEUE_MAX: '128 (default)', HASH_SHED_DELAY_MS: '1000 (default)', CALLER_CACHE_TTL_S: '10 (default)', PRODUCT_CACHE_TTL_S: '60 (default)', ...apiEnv },
       apiCommand: `node ${apiArgs.join(' ')}`, otherCommand: `node ${otherArgs.join(' ')}`,
       seedSeconds, requests: Object.fromEntries([REFERENCE, ...SCENARIOS].map((s) => [s.key, s.request])), results, verifyRates,
       storm, memory: { idleRssMb: idle.firstRssMb, minIdleRssMb: idle.minRssMb, idleAgeS: idle.ageS, afterLoadRssMb: after.rssMb, peakRssMb: after.peakRssMb, otherIdleRssMb: other.firstRssMb, otherMinIdleRssMb: other.minRssMb }, startTimes, compiledStartTimes, slowQueries: slowQueries(logPath),
@@ -215,3 +216,14 @@ main().catch(async (error: unknown) => {
   await infra.stopAll();
   process.exit(1);
 });
+
+/** The commit under test, so a report names the code it measured; undefined outside a Git checkout. */
+function codeVersion(): RunReport['code'] {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
+    return { commit, dirty };
+  } catch {
+    return undefined;
+  }
+}
