@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyBaseLogger } from 'fastify';
 import { pino } from 'pino';
 import { buildTestApp, signInAs, testConfig, type TestContext } from '../test/helpers/app.js';
 import { buildApp, createLogger } from './app.js';
@@ -150,17 +151,25 @@ describe('logging', () => {
   });
 });
 
+/**
+ * The log lines of an app logging to `makeLogger`'s sink: an authenticated
+ * GET /auth/me, then the same without a token (401).
+ */
+async function requestLogEntries(makeLogger: (sink: Writable) => FastifyBaseLogger) {
+  const lines: string[] = [];
+  const sink = new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } });
+  const logged = await buildApp(ctx.config, { database: ctx.database, kv: ctx.kv, sms: new MemorySms(), clock: ctx.clock, keys: ctx.keys, log: makeLogger(sink) });
+  const user = await signInAs(ctx, 'policyholder');
+  await logged.inject({ method: 'GET', url: '/api/v1/auth/me', headers: user.headers });
+  await logged.inject({ method: 'GET', url: '/api/v1/auth/me' });
+  await logged.close();
+  const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  return { user, entries, completed: entries.find((entry) => entry.msg === 'request completed') };
+}
+
 describe('request logs', () => {
   it('every line of an authenticated request names its request id, route pattern and user', async () => {
-    const lines: string[] = [];
-    const sink = new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } });
-    const logged = await buildApp(ctx.config, { database: ctx.database, kv: ctx.kv, sms: new MemorySms(), clock: ctx.clock, keys: ctx.keys, log: createLogger({ LOG_LEVEL: 'info' }, sink) });
-    const user = await signInAs(ctx, 'policyholder');
-    await logged.inject({ method: 'GET', url: '/api/v1/auth/me', headers: user.headers });
-    await logged.inject({ method: 'GET', url: '/api/v1/auth/me' }); // no token: 401
-    await logged.close();
-    const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
-    const completed = entries.find((entry) => entry.msg === 'request completed');
+    const { user, entries, completed } = await requestLogEntries((sink) => createLogger({ LOG_LEVEL: 'info' }, sink));
     expect(completed).toMatchObject({ route: '/api/v1/auth/me', user_id: user.userId });
     expect(typeof completed?.reqId).toBe('string');
     // The bindings belong to that request alone: the app's own lines carry none of them, nor does the next request's.
@@ -170,17 +179,9 @@ describe('request logs', () => {
     expect(next[1]).toMatchObject({ route: '/api/v1/auth/me', res: { statusCode: 401 } });
     expect(next.some((entry) => 'user_id' in entry)).toBe(false);
   });
-});
 
-describe('request logs with a logger not made by createLogger', () => {
-  it('still name the request id, route and user (as ordinary bindings)', async () => {
-    const lines: string[] = [];
-    const sink = new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } });
-    const logged = await buildApp(ctx.config, { database: ctx.database, kv: ctx.kv, sms: new MemorySms(), clock: ctx.clock, keys: ctx.keys, log: pino({ level: 'info' }, sink) });
-    const user = await signInAs(ctx, 'policyholder');
-    await logged.inject({ method: 'GET', url: '/api/v1/auth/me', headers: user.headers });
-    await logged.close();
-    const completed = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((entry) => entry.msg === 'request completed');
+  it('a logger not made by createLogger still names them (as ordinary bindings)', async () => {
+    const { user, completed } = await requestLogEntries((sink) => pino({ level: 'info' }, sink));
     expect(completed).toMatchObject({ route: '/api/v1/auth/me', user_id: user.userId });
     expect(typeof completed?.reqId).toBe('string');
   });
