@@ -56,8 +56,9 @@ export function templatePath(): string | null {
 export function extractTemplate(tar: Buffer, dataDir: string): void {
   // Read and check every entry before writing anything: a template this
   // cannot read leaves the data directory as it was.
-  const entries = readEntries(tar, resolve(dataDir));
-  const marker = entries.find((e) => e.file && e.target === join(resolve(dataDir), 'PG_VERSION'));
+  const root = resolve(dataDir);
+  const entries = readEntries(tar, root);
+  const marker = entries.find((e) => e.file && e.target === join(root, 'PG_VERSION'));
   if (!marker) throw new Error('PGlite template: no PG_VERSION');
   for (const entry of entries) {
     if (!entry.file) mkdirSync(entry.target, { recursive: true });

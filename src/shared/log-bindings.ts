@@ -14,9 +14,12 @@ const CONTEXT = Symbol('bima.requestLogContext');
 
 type WithContext = FastifyBaseLogger & { [CONTEXT]?: Readonly<Record<string, string>> };
 
+/** Made by createLogger, so its lines get the request's fields through requestLogMixin. */
+const hasRequestMixin = (logger: unknown) => (logger as Record<symbol, unknown>)[symbols.mixinSym] === requestLogMixin;
+
 /** Adds fields to every later line of the request's log. */
 export function bindRequestLog(log: FastifyBaseLogger, bindings: Record<string, string>): FastifyBaseLogger {
-  if ((log as unknown as Record<symbol, unknown>)[symbols.mixinSym] !== requestLogMixin) {
+  if (!hasRequestMixin(log)) {
     // Another logger: onto the same instance (Fastify's reply.log is that instance), eagerly, as pino does.
     const settable = log as FastifyBaseLogger & { setBindings?: (bindings: Record<string, string>) => void };
     if (typeof settable.setBindings !== 'function') return log.child(bindings);
@@ -40,7 +43,7 @@ export function requestLogMixin(_line: object, _level: number, logger: unknown):
  * not made by createLogger) gets Fastify's usual child with bindings.
  */
 export const requestChildLogger: NonNullable<FastifyServerOptions['childLoggerFactory']> = (logger, bindings, options) => {
-  if ((logger as unknown as Record<symbol, unknown>)[symbols.mixinSym] !== requestLogMixin) return logger.child(bindings, options);
+  if (!hasRequestMixin(logger)) return logger.child(bindings, options);
   const child = logger.child({}, options) as WithContext;
   child[CONTEXT] = { ...(bindings as Record<string, string>) };
   return child;
