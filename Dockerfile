@@ -26,6 +26,8 @@ FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
 COPY package.json package-lock.json ./
+# npm ci's postinstall applies patches/ (patch-package): fixes to postgres.js's connection handling.
+COPY patches ./patches
 RUN --mount=type=cache,target=/root/.npm npm ci
 
 # --- build: TypeScript -> dist/ (tsconfig.build.json; entry dist/src/server.js)
@@ -39,6 +41,7 @@ FROM ${NODE_IMAGE} AS prod-deps
 WORKDIR /app
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev
 
 # --- runtime -------------------------------------------------------------------

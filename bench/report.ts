@@ -37,14 +37,14 @@ export interface RunReport {
 const f = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
 const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${f(a / b, 2)}×` : 'n/a');
 const verdict = (ok: boolean | null) => (ok === null ? 'not measured' : ok ? '**met**' : '**not met**');
-const samples = (m: Measurement) => (m.server ? `${m.server.poolWaitingMax} / ${f(m.server.poolWaitingMean)}, ${f(m.server.loopLagP99MaxMs, 0)} ms` : '');
+const samples = (m: Measurement) => (m.server ? `${m.server.dbInFlightMax} / ${f(m.server.dbInFlightMean)}, ${f(m.server.loopLagP99MaxMs, 0)} ms` : '');
 const cores = (m: Measurement) => (m.cpu ? cpuText(m.cpu) : '');
 const codes = (m: Measurement) => Object.entries(m.statusCodes).map(([code, count]) => `${code}: ${count}`).join(', ');
 
 function scenarioTable(rows: Measurement[], requests: Record<string, string>): string[] {
   const ref = rows[0]!;
   const lines = [
-    '| scenario | 2xx/s | × ref | p50 ms (× ref) | p95 ms (× ref) | p99 ms (× ref) | non-2xx | errors (timeouts) | status codes | API: pool waiting max / mean, loop lag p99 max | cores used |',
+    '| scenario | 2xx/s | × ref | p50 ms (× ref) | p95 ms (× ref) | p99 ms (× ref) | non-2xx | errors (timeouts) | status codes | API: DB queries in flight max / mean, loop lag p99 max | cores used |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |',
   ];
   for (const m of rows) {
@@ -81,7 +81,7 @@ function targets(r: RunReport): string[] {
 function stormSection(s: StormResult): string[] {
   const row = (m: Measurement) => `| ${m.name} | ${m.connections} | ${f(m.okRps, 0)} | ${f(m.p50)} | ${f(m.p95)} | ${f(m.p99)} | ${m.non2xx} | ${m.errors} | ${codes(m)} | ${samples(m)} | ${cores(m)} |`;
   return [
-    '| run | connections | 2xx/s | p50 ms | p95 ms | p99 ms | non-2xx | errors | status codes | API: pool waiting max / mean, loop lag p99 max | cores used |',
+    '| run | connections | 2xx/s | p50 ms | p95 ms | p99 ms | non-2xx | errors | status codes | API: DB queries in flight max / mean, loop lag p99 max | cores used |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |',
     row(s.quiet), row(s.storm), row(s.flood),
     '', `Read p95 during the storm / alone: **${f(s.p95Ratio, 2)}×**.`,

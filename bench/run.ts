@@ -189,7 +189,7 @@ async function measure(scenario: Scenario, options: BenchOptions, fixtures: Fixt
     ...(scenario.server === 'api' ? { metricsUrl: `${url}/metrics` } : {}),
   });
   console.log(`${String(connections).padStart(5)} conn  ${scenario.key.padEnd(12)} ${m.okRps.toFixed(0).padStart(7)} 2xx/s  p50 ${m.p50.toFixed(1)}  p95 ${m.p95.toFixed(1)}  p99 ${m.p99.toFixed(1)} ms  non-2xx ${m.non2xx}  errors ${m.errors}${m.non2xx ? `  ${JSON.stringify(m.statusCodes)}` : ''}${
-    m.server ? `  [pool waiting max ${m.server.poolWaitingMax}, loop lag p99 max ${m.server.loopLagP99MaxMs.toFixed(0)} ms]` : ''}${m.cpu ? `  [cores: ${cpuText(m.cpu)}]` : ''}`);
+    m.server ? `  [db in flight max ${m.server.dbInFlightMax}, loop lag p99 max ${m.server.loopLagP99MaxMs.toFixed(0)} ms]` : ''}${m.cpu ? `  [cores: ${cpuText(m.cpu)}]` : ''}`);
   return m;
 }
 

@@ -3,9 +3,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 /** What the API said about itself (GET /metrics) while a scenario ran: evidence for where time goes. */
 export interface ServerSamples {
   samples: number;
-  /** Queries waiting for one of the DATABASE_POOL_MAX connections. */
-  poolWaitingMax: number;
-  poolWaitingMean: number;
+  /** Database queries sent and not yet answered (db_queries_in_flight): how much waits on PostgreSQL. */
+  dbInFlightMax: number;
+  dbInFlightMean: number;
   /** Event-loop delay p99 as prom-client reports it, worst sample. */
   loopLagP99MaxMs: number;
 }
@@ -25,7 +25,7 @@ export function startSampler(metricsUrl: string, intervalMs = 1000) {
       try {
         const response = await fetch(metricsUrl, { signal: AbortSignal.timeout(intervalMs * 2), headers: { 'user-agent': 'bima-bench' } });
         const text = await response.text();
-        const w = gauge(text, 'db_pool_waiting_requests');
+        const w = gauge(text, 'db_queries_in_flight');
         const lag = gauge(text, 'nodejs_eventloop_lag_p99_seconds');
         if (w !== null) waiting.push(w);
         if (lag !== null) lagMax = Math.max(lagMax, lag * 1000);
@@ -40,7 +40,7 @@ export function startSampler(metricsUrl: string, intervalMs = 1000) {
       running = false;
       await loop;
       const mean = waiting.length ? waiting.reduce((a, b) => a + b, 0) / waiting.length : Number.NaN;
-      return { samples: waiting.length, poolWaitingMax: waiting.length ? Math.max(...waiting) : Number.NaN, poolWaitingMean: mean, loopLagP99MaxMs: lagMax };
+      return { samples: waiting.length, dbInFlightMax: waiting.length ? Math.max(...waiting) : Number.NaN, dbInFlightMean: mean, loopLagP99MaxMs: lagMax };
     },
   };
 }

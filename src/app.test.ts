@@ -103,7 +103,7 @@ describe('operations endpoints', () => {
     expect(metrics.headers['content-type']).toContain('text/plain');
     expect(metrics.body).toMatch(/http_request_duration_seconds_bucket\{[^}]*route="\/health\/live"[^}]*status_code="200"/);
     expect(metrics.body).toContain('nodejs_eventloop_lag_seconds');
-    expect(metrics.body).toContain('db_pool_connections_total');
+    expect(metrics.body).toContain('db_queries_in_flight');
   });
 
   it('/openapi.json is OpenAPI 3.1 and every operation declares responses; authenticated ones declare bearer security', async () => {

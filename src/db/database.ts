@@ -1,11 +1,11 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PGlite as PGliteInstance } from '@electric-sql/pglite';
-import { Kysely, PGliteDialect, PostgresDialect, type LogEvent } from 'kysely';
-import pg from 'pg';
-import { timestamptzParser } from './timestamptz.js';
+import { Kysely, PGliteDialect, type LogEvent } from 'kysely';
+import postgres from 'postgres';
+import { readTimestamptz } from './timestamptz.js';
 import { discardTemplate, extractTemplate, readTemplate, templatePath, writeTemplate } from './pglite-template.js';
-import { preparingPool } from './prepared.js';
+import { assertPostgresPatched, PostgresJsDialect } from './postgres-js.js';
 import type { DB } from './types.js';
 
 export type DatabaseKind = 'postgres' | 'pglite';
@@ -13,8 +13,8 @@ export type DatabaseKind = 'postgres' | 'pglite';
 export interface Database {
   db: Kysely<DB>;
   kind: DatabaseKind;
-  /** Pool statistics for metrics; PGlite has one connection. */
-  poolStats(): { total: number; idle: number; waiting: number };
+  /** Load on the connections, for metrics (PGlite: one connection, nothing waits). */
+  poolStats(): PoolStats;
   close(): Promise<void>;
   /** Run once migrations have applied on start; a fresh PGlite cluster keeps itself as the template for the next one. */
   afterMigrations?(): Promise<void>;
@@ -22,9 +22,16 @@ export interface Database {
   queryObserver?: (event: LogEvent) => void;
 }
 
+/** Queries sent and not yet answered; transactions holding a connection of their own; transactions waiting for one. */
+export interface PoolStats {
+  inFlight: number;
+  transactions: number;
+  waiting: number;
+}
+
 export interface DatabaseOptions {
   poolMax?: number;
-  /** Named prepared statements on PostgreSQL (preparingPool); off behind a transaction-mode pooler. Default on. */
+  /** Named prepared statements on PostgreSQL (postgres-js.ts); off behind a transaction-mode pooler. Default on. */
   prepare?: boolean;
   onQuery?: (event: LogEvent) => void;
 }
@@ -33,15 +40,20 @@ const INT8 = 20;
 const DATE = 1082;
 const TIMESTAMPTZ = 1184;
 
+const JSON_OID = 114;
+const JSONB = 3802;
+
 // Money and counts fit in 2^53 (sums assured are capped at 1e13 paise), so
-// int8 is parsed as a number; calendar dates stay 'YYYY-MM-DD' strings so no
-// time zone can shift them.
-pg.types.setTypeParser(INT8, (v) => Number(v));
-pg.types.setTypeParser(DATE, (v) => v);
-// Instants come back as Dates, as before, read faster (timestamptz.ts).
-// (Wrapping pg's own parser once, however often this module is evaluated: Vitest evaluates it per test file.)
-const installed = pg.types.getTypeParser(TIMESTAMPTZ) as ((text: string) => unknown) & { fallback?: (text: string) => unknown };
-pg.types.setTypeParser(TIMESTAMPTZ, timestamptzParser(installed.fallback ?? installed));
+// int8 is read as a number; calendar dates stay 'YYYY-MM-DD' strings so no
+// time zone can shift them; instants are Dates (read fast: timestamptz.ts).
+// JSON parameters are sent as they come when already text, so a value
+// serialised by the caller is not encoded twice.
+const postgresTypes = {
+  bigint: { to: INT8, from: [INT8], serialize: (v: unknown) => String(v), parse: (v: string) => Number(v) },
+  date: { to: DATE, from: [DATE], serialize: (v: unknown) => (v instanceof Date ? v.toISOString().slice(0, 10) : String(v)), parse: (v: string) => v },
+  timestamptz: { to: TIMESTAMPTZ, from: [TIMESTAMPTZ], serialize: (v: unknown) => (v instanceof Date ? v.toISOString() : String(v)), parse: readTimestamptz },
+  json: { to: JSONB, from: [JSON_OID, JSONB], serialize: (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v)), parse: (v: string) => JSON.parse(v) as unknown },
+};
 
 export function createDatabase(url: string, options: DatabaseOptions = {}): Database {
   // Assigned below; the log callback reads it at query time, after the metrics plugin has set its observer.
@@ -84,7 +96,7 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
     };
     const db = new Kysely<DB>({ dialect: new PGliteDialect({ pglite: client }), log });
     database = {
-      db, kind: 'pglite', poolStats: () => ({ total: 1, idle: 1, waiting: 0 }), close: () => db.destroy(),
+      db, kind: 'pglite', poolStats: () => ({ inFlight: 0, transactions: 0, waiting: 0 }), close: () => db.destroy(),
       // Only a cluster that started empty and has just been migrated is a template.
       ...(templateFile && !template ? {
         async afterMigrations() {
@@ -95,21 +107,25 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
     };
     return database;
   }
-  const pool = new pg.Pool({
-    connectionString: url,
+  assertPostgresPatched();
+  const counters: PoolStats = { inFlight: 0, transactions: 0, waiting: 0 };
+  const sql = postgres(url, {
     max: options.poolMax ?? 10,
-    connectionTimeoutMillis: 3000,
-    idleTimeoutMillis: 30_000,
-    statement_timeout: 15_000,
-    application_name: 'bima-api',
+    connect_timeout: 3,
+    idle_timeout: 30,
+    // Reconnect at once, then a little later per failure, at most 0.5 s: during an outage requests fail fast
+    // (503) instead of queueing behind postgres.js's default backoff, which grows to 20 s.
+    backoff: (retries: number) => Math.min(retries * 0.05, 0.5),
+    connection: { application_name: 'bima-api', statement_timeout: 15_000 },
+    // Notices ("relation already exists, skipping") are not errors; the query log sees what matters.
+    onnotice: () => undefined,
+    types: postgresTypes,
   });
-  // An idle client losing its connection (database restart) must not crash the process.
-  pool.on('error', () => undefined);
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: options.prepare === false ? pool : preparingPool(pool) }), log });
+  const db = new Kysely<DB>({ dialect: new PostgresJsDialect({ sql, prepare: options.prepare !== false, counters }), log });
   database = {
     db,
     kind: 'postgres',
-    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    poolStats: () => ({ ...counters }),
     close: () => db.destroy(),
   };
   return database;

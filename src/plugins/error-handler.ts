@@ -60,11 +60,15 @@ const FASTIFY_CODES: Record<string, [ErrorCode, number, string]> = {
   FST_ERR_ASYNC_CONSTRAINT: ['BAD_REQUEST', 400, 'The request could not be routed.'],
 };
 
-const DB_DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006']);
+// Socket errors, PostgreSQL's shutdown and connection-failure codes, and postgres.js's own for a lost or unreachable server.
+const DB_DOWN_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006',
+  'CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT', 'CONNECTION_ENDED',
+]);
 
-/** Every pooled connection busy for longer than the connect timeout: load to shed, not an outage. */
+/** No connection free for a transaction within the wait bound (PoolExhaustedError): load to shed, not an outage. */
 export function isPoolExhausted(error: unknown): boolean {
-  return /timeout exceeded when trying to connect/.test((error as { message?: string } | null)?.message ?? '');
+  return (error as { code?: string } | null)?.code === 'POOL_EXHAUSTED';
 }
 
 export function isDatabaseUnavailable(error: unknown): boolean {

@@ -68,9 +68,9 @@ export default fp(
     const poolStats = opts.database.poolStats;
     const pool = (name: string, help: string, pick: (s: ReturnType<typeof poolStats>) => number) =>
       new Gauge({ name, help, registers: [registry], collect() { this.set(pick(poolStats())); } });
-    pool('db_pool_connections_total', 'Database connections open.', (s) => s.total);
-    pool('db_pool_connections_idle', 'Database connections idle.', (s) => s.idle);
-    pool('db_pool_waiting_requests', 'Queries waiting for a connection.', (s) => s.waiting);
+    pool('db_queries_in_flight', 'Database queries sent and not yet answered (pipelined over the pool).', (s) => s.inFlight);
+    pool('db_transactions_open', 'Transactions holding a database connection of their own.', (s) => s.transactions);
+    pool('db_pool_waiting_requests', 'Transactions waiting for a database connection.', (s) => s.waiting);
     app.decorate('metrics', metrics);
 
     app.addHook('onResponse', async (request, reply) => {
