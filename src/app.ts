@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { registerAjvFormats, TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { TypeBoxValidatorCompiler, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino, type DestinationStream } from 'pino';
 import type { Config } from './config/config.js';
@@ -22,11 +22,11 @@ import rateLimit from './plugins/rate-limit.js';
 import requestGuards from './plugins/request-guards.js';
 import securityHeaders from './plugins/security-headers.js';
 import securityRoutes from './modules/security/security.routes.js';
-import { ProblemSchema } from './shared/schemas.js';
+import { ProblemSchema, registerFormats } from './shared/schemas.js';
 import { requestChildLogger, requestLogMixin } from './shared/log-bindings.js';
 import { serializerController } from './shared/serializer.js';
 
-registerAjvFormats();
+registerFormats();
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -40,6 +40,7 @@ const INT8 = 20;
 const DATE = 1082;
 const TIMESTAMPTZ = 1184;
 
+const BOOL = 16;
 const JSON_OID = 114;
 const JSONB = 3802;
 
@@ -53,6 +54,8 @@ const postgresTypes = {
   date: { to: DATE, from: [DATE], serialize: (v: unknown) => (v instanceof Date ? v.toISOString().slice(0, 10) : String(v)), parse: (v: string) => v },
   timestamptz: { to: TIMESTAMPTZ, from: [TIMESTAMPTZ], serialize: (v: unknown) => (v instanceof Date ? v.toISOString() : String(v)), parse: readTimestamptz },
   json: { to: JSONB, from: [JSON_OID, JSONB], serialize: (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v)), parse: (v: string) => JSON.parse(v) as unknown },
+  // postgres.js serialises a retried query's parameters a second time (upstream #1197): 't' must stay 't'.
+  boolean: { to: BOOL, from: [BOOL], serialize: (v: unknown) => (v === true || v === 't' ? 't' : v === false || v === 'f' ? 'f' : String(v)), parse: (v: string) => v === 't' },
 };
 
 export function createDatabase(url: string, options: DatabaseOptions = {}): Database {
@@ -119,6 +122,8 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
     connection: { application_name: 'bima-api', statement_timeout: 15_000 },
     // Notices ("relation already exists, skipping") are not errors; the query log sees what matters.
     onnotice: () => undefined,
+    // An undefined parameter is NULL, as with pg (postgres.js refuses it by default).
+    transform: { undefined: null },
     types: postgresTypes,
   });
   const db = new Kysely<DB>({ dialect: new PostgresJsDialect({ sql, prepare: options.prepare !== false, counters }), log });

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from './types.js';
 import { Migrator, type Migration, type MigrationResultSet } from 'kysely/migration';
+import { withPinnedConnections } from './postgres-js.js';
 import * as m0001 from './migrations/0001-foundation.js';
 import * as m0002 from './migrations/0002-directory.js';
 import * as m0003 from './migrations/0003-user-administration.js';
@@ -30,7 +31,8 @@ export const migrations: Record<string, Migration> = {
  */
 export async function migrateToLatest(db: Kysely<DB>): Promise<MigrationResultSet> {
   const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
-  const result = await migrator.migrateToLatest();
+  // The lock is session-level: its lock and unlock must use one connection (withPinnedConnections).
+  const result = await withPinnedConnections(() => migrator.migrateToLatest());
   if (result.error) throw result.error;
   return result;
 }

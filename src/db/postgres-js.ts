@@ -2,6 +2,7 @@ import {
   AbortedTransactionError, CompiledQuery, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler,
   type DatabaseConnection, type Dialect, type Driver, type Kysely, type QueryCompiler, type QueryResult, type TransactionSettings,
 } from 'kysely';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -14,8 +15,10 @@ import type { ReservedSql, Sql } from 'postgres';
  * refuses to start on PostgreSQL rather than run unpatched.
  */
 export function assertPostgresPatched(): void {
-  const entry = createRequire(import.meta.url).resolve('postgres');
-  const patched = ['index.js', 'connection.js'].every((file) => readFileSync(join(dirname(entry), file), 'utf8').includes('bima patch'));
+  // The CommonJS entry (cjs/src/index.js) resolves here; imports load the ES copy in src/. Both must carry the patch.
+  const cjs = dirname(createRequire(import.meta.url).resolve('postgres'));
+  const copies = [cjs, join(cjs, '..', '..', 'src')];
+  const patched = copies.every((dir) => ['index.js', 'connection.js', 'query.js'].every((file) => readFileSync(join(dir, file), 'utf8').includes('bima patch')));
   if (!patched) throw new Error('postgres.js is not patched (patches/postgres+3.4.9.patch): run `npx patch-package`, or npm install without --ignore-scripts.');
 }
 
@@ -35,6 +38,19 @@ export function assertPostgresPatched(): void {
  * every connection's statement cache without end. Kysely's texts are bounded
  * in practice (values are always parameters), so all of ours are prepared.
  */
+const pinned = new AsyncLocalStorage<true>();
+
+/**
+ * Runs `fn` with every Kysely connection holding a PostgreSQL session of its
+ * own, as `db.connection()` does on pg. Outside it, queries that are not in a
+ * transaction share pipelined connections, so session state (a session-level
+ * advisory lock, SET) would not stay with the code that made it. Kysely's
+ * migrator takes such a lock: migrations run inside this.
+ */
+export function withPinnedConnections<T>(fn: () => Promise<T>): Promise<T> {
+  return pinned.run(true, fn);
+}
+
 export interface PostgresJsConfig {
   sql: Sql;
   /** Named prepared statements; off behind a transaction-mode pooler. */
@@ -81,7 +97,9 @@ class PostgresJsDriver implements Driver {
   async init(): Promise<void> {}
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    return new PostgresJsConnection(this.sql, this.prepareText, this.options);
+    const connection = new PostgresJsConnection(this.sql, this.prepareText, this.options);
+    if (pinned.getStore()) await connection.hold();
+    return connection;
   }
 
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
@@ -101,9 +119,15 @@ class PostgresJsDriver implements Driver {
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    const own = connection as PostgresJsConnection;
     // A connection that was lost took its transaction with it: the server has rolled it back.
-    if ((connection as PostgresJsConnection).lost) return;
-    await connection.executeQuery(CompiledQuery.raw('rollback'));
+    if (own.lost) return;
+    try {
+      await own.executeQuery(CompiledQuery.raw('rollback'));
+    } catch (error) {
+      own.discard();
+      throw error;
+    }
   }
 
   async savepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
@@ -158,8 +182,11 @@ const LOST = new Set(['CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECTION_E
 
 class PostgresJsConnection implements DatabaseConnection {
   private reserved: ReservedSql | undefined;
-  /** Set once the transaction's connection is gone: nothing more is sent on it. */
+  /** Set once its connection is gone: nothing more is sent on it (the server has rolled its transaction back). */
   lost = false;
+  /** Released: any later query is refused rather than run on the pool outside the transaction it belonged to. */
+  private ended = false;
+  private discarded = false;
 
   constructor(private readonly sql: Sql, private readonly prepareText: (text: string, parameters: number) => boolean, private readonly options: ConnectionOptions) {}
 
@@ -167,20 +194,30 @@ class PostgresJsConnection implements DatabaseConnection {
     return this.options.counters;
   }
 
-  async begin(statement: string): Promise<void> {
+  /** Holds a connection of its own until released: for a transaction, or for every use inside withPinnedConnections. */
+  async hold(): Promise<void> {
+    if (this.reserved) return;
     this.counters.waiting++;
     try {
       this.reserved = await this.reserve().finally(() => this.counters.waiting--);
-      this.counters.transactions++;
-      await this.reserved.unsafe(statement);
     } catch (error) {
-      if (LOST.has((error as { code?: string }).code ?? '')) this.lost = true;
+      this.ended = true;
+      throw error;
+    }
+    this.counters.transactions++;
+  }
+
+  async begin(statement: string): Promise<void> {
+    await this.hold();
+    try {
+      await this.executeQuery(CompiledQuery.raw(statement));
+    } catch (error) {
       this.release();
       throw error;
     }
   }
 
-  /** A connection of the transaction's own, or PoolExhaustedError after reserveTimeoutMs; one that arrives later goes straight back. */
+  /** A connection of its own, or PoolExhaustedError after reserveTimeoutMs; one that arrives later goes straight back. */
   private reserve(): Promise<ReservedSql> {
     const ms = this.options.reserveTimeoutMs;
     const reservation = this.sql.reserve();
@@ -195,6 +232,7 @@ class PostgresJsConnection implements DatabaseConnection {
   }
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    if (this.ended || this.lost) throw new Error('This database connection has been released or lost; the query was not sent.');
     const target = this.reserved ?? this.sql;
     const parameters = compiled.parameters as unknown[];
     this.counters.inFlight++;
@@ -215,15 +253,24 @@ class PostgresJsConnection implements DatabaseConnection {
     }
   }
 
+  /** After a ROLLBACK that failed on a live connection the session may still be inside the transaction: it is not handed back. */
+  discard(): void {
+    this.discarded = true;
+    this.lost = true;
+  }
+
   // eslint-disable-next-line require-yield
   async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
     throw new Error('Streaming queries are not supported by this driver.');
   }
 
   release(): void {
-    // (On a connection that was lost, release is a no-op: the pool has it back already, patches/postgres+3.4.9.patch.)
-    if (this.reserved) this.counters.transactions--;
-    this.reserved?.release();
+    this.ended = true;
+    if (!this.reserved) return;
+    this.counters.transactions--;
+    // A lost connection's handle is already dead (release is a no-op, patches/postgres+3.4.9.patch). A discarded one is
+    // kept out of the pool: one connection fewer until the process restarts, rather than a session stuck in a transaction.
+    if (!this.discarded) this.reserved.release();
     this.reserved = undefined;
   }
 }

@@ -1,4 +1,19 @@
 import { Type, type Static, type TSchema } from 'typebox';
+import { registerAjvFormats } from '@fastify/type-provider-typebox';
+import { Format } from 'typebox/format';
+
+/**
+ * The string formats request schemas are checked against: ajv-formats' set,
+ * except that date-time must also be an instant JavaScript's Date can read.
+ * ajv-formats admits leap seconds (23:59:60Z), which Date reads as Invalid
+ * Date: such a value used to pass validation and then fail in the database
+ * as a 500.
+ */
+export function registerFormats(): void {
+  registerAjvFormats();
+  const isDateTime = Format.Get('date-time') ?? Format.IsDateTime;
+  Format.Set('date-time', (value: string) => isDateTime(value) && !Number.isNaN(Date.parse(value)));
+}
 
 /**
  * Schema pieces used across modules. Every object schema is closed

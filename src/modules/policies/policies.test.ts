@@ -371,6 +371,14 @@ describe('reading policies: scope of every role', () => {
     expect(await listAll(providerAdmin, `&provider_id=${otherProvider.id}`)).toEqual([]);
   });
 
+  it('refuses instants RFC 3339 allows but no Date can hold (a leap second, an RFC 9557 zone suffix) with 422, not a database error', async () => {
+    for (const instant of ['2026-12-31T23:59:60Z', '2026-01-01T00:00:00Z[Asia/Kolkata]']) {
+      const response = await api(superAdmin, 'GET', `/policies?created_from=${encodeURIComponent(instant)}`);
+      expect(response.statusCode, instant).toBe(422);
+      expect(response.json().code).toBe('VALIDATION_FAILED');
+    }
+  });
+
   it('filters by creation time and pages newest first without gaps or repeats', async () => {
     const early = await insertPolicy(ctx, { productId: product, providerId: provider.id, customerId: strangerCustomer, agentId: stranger.agentId, createdBy: stranger.userId, createdAt: new Date('2026-01-10T00:00:00Z') });
     const window = await listAll(superAdmin, '&created_from=2026-01-01T00:00:00Z&created_to=2026-02-01T00:00:00Z');

@@ -14,7 +14,8 @@ import * as repo from './products.repository.js';
 import { ratingRulesOf, toProductResponse, type CreateProductBody, type Product, type ProductListQuery, type ProductRow, type UpdateProductBody } from './products.schemas.js';
 import { findProviderById } from './providers.repository.js';
 import { CODE_PATTERN } from './providers.schemas.js';
-import { managesProvider, uniqueViolation, type IdempotencyRequest } from './providers.service.js';
+import { uniqueViolation } from '../../db/errors.js';
+import { managesProvider, type IdempotencyRequest } from './providers.service.js';
 import type { ProductsForSale } from '../policies/policies.products.js';
 
 /** Contradictory rules are refused as a whole, each violation named with its rule code. */

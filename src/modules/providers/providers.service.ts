@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
+import { uniqueViolation } from '../../db/errors.js';
 import { AGENT_STATUSES, POLICY_STATUSES, type AgentStatus, type DB, type ProductKind, type ProviderType } from '../../db/types.js';
 import type { Principal } from '../../plugins/authenticate.js';
 import type { Clock } from '../../shared/clock.js';
@@ -24,12 +25,6 @@ type Db = Kysely<DB> | Transaction<DB>;
 export interface IdempotencyRequest {
   key: string | undefined;
   path: string;
-}
-
-/** The Postgres error a unique index raises (23505), with the index's name; anything else is not ours to explain. */
-export function uniqueViolation(error: unknown): string | null {
-  const e = error as { code?: string; constraint?: string } | null;
-  return e?.code === '23505' ? (e.constraint ?? '') : null;
 }
 
 /** super_admin, or the provider_admin whose own provider it is (users.provider_id). */

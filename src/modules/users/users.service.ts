@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
+import { uniqueViolation } from '../../db/errors.js';
 import type { DB, Role, UserRow, UserStatus, UserUpdate } from '../../db/types.js';
 import type { Principal } from '../../plugins/authenticate.js';
 import type { Clock } from '../../shared/clock.js';
@@ -40,9 +41,9 @@ const normalizeEmail = (email: string | null | undefined) => (email === undefine
 
 /** Postgres unique violations the pre-checks can lose a race to. */
 function identityConflict(error: unknown): AppError | null {
-  const e = error as { code?: string; constraint?: string; message?: string } | null;
-  if (e?.code !== '23505') return null;
-  const where = `${e.constraint ?? ''} ${e.message ?? ''}`;
+  const constraint = uniqueViolation(error);
+  if (constraint === null) return null;
+  const where = `${constraint} ${(error as { message?: string }).message ?? ''}`;
   if (where.includes('users_email_key')) return new AppError('EMAIL_TAKEN', 409, 'An account with this email exists.');
   return new AppError('PHONE_TAKEN', 409, 'An account with this phone number exists.');
 }
