@@ -22,22 +22,6 @@ export function assertPostgresPatched(): void {
   if (!patched) throw new Error('postgres.js is not patched (patches/postgres+3.4.9.patch): run `npx patch-package`, or npm install without --ignore-scripts.');
 }
 
-/**
- * Kysely over postgres.js, keeping what makes postgres.js fast: a query outside
- * a transaction goes to the shared pool, where postgres.js pipelines
- * concurrent queries onto its connections (many requests' queries in one
- * socket write, their answers in one read). Only a transaction reserves a
- * connection of its own, from BEGIN until COMMIT or ROLLBACK.
- *
- * (kysely-postgres-js reserves a connection for every query, which gives the
- * pipelining up: one query per connection at a time, as with pg.)
- *
- * Statements: the first `maxPrepared` distinct SQL texts run as named prepared
- * statements (parsed and planned once per connection, then bound by name); any
- * text past that runs unnamed, so a generator of unbounded texts cannot grow
- * every connection's statement cache without end. Kysely's texts are bounded
- * in practice (values are always parameters), so all of ours are prepared.
- */
 const pinned = new AsyncLocalStorage<true>();
 
 /**
@@ -71,6 +55,22 @@ export class PoolExhaustedError extends Error {
   }
 }
 
+/**
+ * Kysely over postgres.js, keeping what makes postgres.js fast: a query outside
+ * a transaction goes to the shared pool, where postgres.js pipelines
+ * concurrent queries onto its connections (many requests' queries in one
+ * socket write, their answers in one read). Only a transaction reserves a
+ * connection of its own, from BEGIN until COMMIT or ROLLBACK.
+ *
+ * (kysely-postgres-js reserves a connection for every query, which gives the
+ * pipelining up: one query per connection at a time, as with pg.)
+ *
+ * Statements: the first `maxPrepared` distinct SQL texts run as named prepared
+ * statements (parsed and planned once per connection, then bound by name); any
+ * text past that runs unnamed, so a generator of unbounded texts cannot grow
+ * every connection's statement cache without end. Kysely's texts are bounded
+ * in practice (values are always parameters), so all of ours are prepared.
+ */
 export class PostgresJsDialect implements Dialect {
   constructor(private readonly config: PostgresJsConfig) {}
 
@@ -130,16 +130,16 @@ class PostgresJsDriver implements Driver {
     }
   }
 
-  async savepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
-    await this.savepointCommand(connection, 'savepoint', name, compile);
+  async savepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await this.savepointCommand(connection, 'savepoint', name);
   }
 
-  async rollbackToSavepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
-    await this.savepointCommand(connection, 'rollback to savepoint', name, compile);
+  async rollbackToSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await this.savepointCommand(connection, 'rollback to savepoint', name);
   }
 
-  async releaseSavepoint(connection: DatabaseConnection, name: string, compile: QueryCompiler['compileQuery']): Promise<void> {
-    await this.savepointCommand(connection, 'release savepoint', name, compile);
+  async releaseSavepoint(connection: DatabaseConnection, name: string): Promise<void> {
+    await this.savepointCommand(connection, 'release savepoint', name);
   }
 
   async releaseConnection(connection: DatabaseConnection): Promise<void> {
@@ -159,8 +159,7 @@ class PostgresJsDriver implements Driver {
     return true;
   };
 
-  private async savepointCommand(connection: DatabaseConnection, command: string, name: string, compile: QueryCompiler['compileQuery']) {
-    void compile;
+  private async savepointCommand(connection: DatabaseConnection, command: string, name: string) {
     // Savepoint names come from the application's own code (Kysely's savepoint API), quoted as identifiers all the same.
     await connection.executeQuery(CompiledQuery.raw(`${command} "${name.replaceAll('"', '""')}"`));
   }
