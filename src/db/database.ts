@@ -5,10 +5,11 @@ import { Kysely, PGliteDialect, type LogEvent } from 'kysely';
 import postgres from 'postgres';
 import { readTimestamptz } from './timestamptz.js';
 import { discardTemplate, extractTemplate, readTemplate, templatePath, writeTemplate } from './pglite-template.js';
-import { assertPostgresPatched, PostgresJsDialect } from './postgres-js.js';
+import { assertPostgresPatched, PostgresJsDialect, type PoolStats } from './postgres-js.js';
 import type { DB } from './types.js';
 
 export type DatabaseKind = 'postgres' | 'pglite';
+export type { PoolStats };
 
 export interface Database {
   db: Kysely<DB>;
@@ -20,13 +21,6 @@ export interface Database {
   afterMigrations?(): Promise<void>;
   /** Set by the metrics plugin: sees every query's duration. */
   queryObserver?: (event: LogEvent) => void;
-}
-
-/** Queries sent and not yet answered; transactions holding a connection of their own; transactions waiting for one. */
-export interface PoolStats {
-  inFlight: number;
-  transactions: number;
-  waiting: number;
 }
 
 export interface DatabaseOptions {

@@ -43,7 +43,7 @@ export interface PostgresJsConfig {
   /** How long a transaction waits for a connection of its own before it fails with POOL_EXHAUSTED (default 3000 ms). */
   reserveTimeoutMs?: number;
   /** Kept current for the metrics: queries sent and not yet answered, transactions holding a connection, transactions waiting for one. */
-  counters?: Counters;
+  counters?: PoolStats;
 }
 
 /** Thrown when a transaction found no connection in time: load to shed (503), not an outage. */
@@ -165,7 +165,8 @@ class PostgresJsDriver implements Driver {
   }
 }
 
-interface Counters {
+/** Queries sent and not yet answered; transactions (and pinned sessions) holding a connection of their own; those waiting for one. */
+export interface PoolStats {
   inFlight: number;
   transactions: number;
   waiting: number;
@@ -173,7 +174,7 @@ interface Counters {
 
 interface ConnectionOptions {
   reserveTimeoutMs: number;
-  counters: Counters;
+  counters: PoolStats;
 }
 
 /** postgres.js's codes for a connection that is gone (the server, or the network to it). */

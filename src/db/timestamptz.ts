@@ -1,7 +1,7 @@
 import postgresDateModule from 'postgres-date';
 
 // postgres-date is CommonJS (module.exports = parseDate) with types written as an ES default export; under NodeNext the default import is the function itself.
-const postgresDate = postgresDateModule as unknown as (text: string) => Date | number | null;
+export const postgresDate = postgresDateModule as unknown as (text: string) => Date | number | null;
 
 /**
  * Reads PostgreSQL's text form of a timestamptz ("2026-11-25 10:00:00.123456+00",

@@ -72,11 +72,8 @@ export function isPoolExhausted(error: unknown): boolean {
 }
 
 export function isDatabaseUnavailable(error: unknown): boolean {
-  const e = error as { code?: string; message?: string } | null;
-  if (!e) return false;
-  if (e.code && DB_DOWN_CODES.has(e.code)) return true;
-  const message = e.message ?? '';
-  return /Connection terminated|Client has encountered a connection error|connect ECONNREFUSED/.test(message);
+  const code = (error as { code?: string } | null)?.code;
+  return code !== undefined && DB_DOWN_CODES.has(code);
 }
 
 function fromValidation(issues: ValidationIssue[], context: string): AppError {
