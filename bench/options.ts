@@ -19,7 +19,7 @@ export interface BenchOptions {
   keepDb: boolean;
   /** Write a V8 CPU profile of the API (bench/results/profiles/) for the whole run. */
   profile: boolean;
-  /** Run the API from TypeScript through tsx (as `npm start` does) instead of the compiled build. */
+  /** Load the API as `npm start` runs it (scripts/start.mjs, an esbuild bundle) instead of the compiled build. */
   source: boolean;
   port: number;
   adminUrl: string;

@@ -25,10 +25,10 @@ export interface RunReport {
   verifyRates: VerifyRate[];
   storm: StormResult | null;
   memory: { idleRssMb: number; minIdleRssMb: number; idleAgeS: number; afterLoadRssMb: number; peakRssMb: number; otherIdleRssMb: number; otherMinIdleRssMb: number } | null;
-  /** The command the load ran against, and the API's other form (compiled build or tsx). */
+  /** The command the load ran against, and the API's other form (compiled build or npm start's bundle). */
   apiCommand: string;
   otherCommand: string;
-  /** PGlite start-to-ready of `npm start` (tsx) and of the compiled build. */
+  /** PGlite start-to-ready of `npm start` (its bundle) and of the compiled build. */
   startTimes: StartTimes | null;
   compiledStartTimes: StartTimes | null;
   slowQueries: Array<{ sql: string; count: number; maxMs: number }>;
@@ -73,7 +73,7 @@ function targets(r: RunReport): string[] {
     `| login storm: read p95 storm/quiet < 2× | ${r.storm ? `${f(r.storm.p95Ratio, 2)}× (${f(r.storm.quiet.p95)} → ${f(r.storm.storm.p95)} ms)` : 'n/a'} | ${verdict(r.storm ? r.storm.p95Ratio < 2 : null)} |`,
     `| idle RSS < 150 MB, \`${r.apiCommand}\` | ${r.memory ? `${f(r.memory.minIdleRssMb)} MB settled (lowest while idle, to ${f(r.memory.idleAgeS, 0)} s after start); ${f(r.memory.idleRssMb)} MB 3 s after seeding` : 'n/a'} | settled ${verdict(r.memory ? r.memory.minIdleRssMb < 150 : null)}, at 3 s ${verdict(r.memory ? r.memory.idleRssMb < 150 : null)} |`,
     `| idle RSS < 150 MB, \`${r.otherCommand}\` | ${r.memory ? `${f(r.memory.otherMinIdleRssMb)} MB settled; ${f(r.memory.otherIdleRssMb)} MB 3 s after start` : 'n/a'} | settled ${verdict(r.memory ? r.memory.otherMinIdleRssMb < 150 : null)}, at 3 s ${verdict(r.memory ? r.memory.otherIdleRssMb < 150 : null)} |`,
-    start(r.startTimes, '`npm start` (tsx)'),
+    start(r.startTimes, '`npm start` (scripts/start.mjs)'),
     start(r.compiledStartTimes, 'compiled build'),
   ];
 }
@@ -123,9 +123,9 @@ export function renderReport(r: RunReport): string {
       `- lowest while still idle, until ${f(r.memory.idleAgeS, 0)} s after spawn: ${f(r.memory.minIdleRssMb)} MB (V8 may return unused heap 30-40 s into idleness)`,
       `- after all load scenarios: ${f(r.memory.afterLoadRssMb)} MB RSS; peak (VmHWM): ${f(r.memory.peakRssMb)} MB`,
       `- \`${r.otherCommand}\` on the same database: **${f(r.memory.otherIdleRssMb)} MB** RSS 3 s after start, lowest ${f(r.memory.otherMinIdleRssMb)} MB while idle`,
-      '', `The load ran against \`${r.apiCommand}\`. tsx (what \`npm start\` uses) compiles TypeScript in-process, which the compiled build (what the Dockerfile runs) does not pay for.`, '');
+      '', `The load ran against \`${r.apiCommand}\`. \`npm start\` runs one esbuild bundle of the server and its plain-JavaScript dependencies; the compiled build (what the Dockerfile runs) is tsc's output, file by file.`, '');
   }
-  for (const [times, command] of [[r.startTimes, 'node --import tsx src/server.ts` (`npm start`'], [r.compiledStartTimes, 'node dist/src/server.js']] as const) {
+  for (const [times, command] of [[r.startTimes, 'node scripts/start.mjs` (`npm start`'], [r.compiledStartTimes, 'node dist/src/server.js']] as const) {
     if (!times) continue;
     out.push(`## Start-to-ready on PGlite: \`${command}\``, '', 'Spawn (SEED_DEMO_DATA=false) until `/health/ready` answers 200.', '',
       `- the first start on the machine (no template: PGlite's initdb and every migration, then the template is kept): **${f(times.firstMs, 0)} ms**`,

@@ -22,9 +22,9 @@ import { isActivePolicyholder, layout, seedDatabase } from './seed.js';
 import { measureStorm } from './storm.js';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
-/** The API as deployed (the Dockerfile's CMD, `npm run start:prod`) and as `npm start` runs it. */
+/** The API as deployed (the Dockerfile's CMD, `npm run start:prod`) and as `npm start` runs it (scripts/start.mjs: an esbuild bundle). */
 const COMPILED = ['dist/src/server.js'];
-const SOURCE = ['--import', 'tsx', 'src/server.ts'];
+const NPM_START = ['scripts/start.mjs'];
 const RESULTS = join(ROOT, 'bench', 'results');
 const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15);
 
@@ -39,9 +39,9 @@ async function main(): Promise<void> {
   for (const port of ports) await infra.assertPortFree(port);
 
   const buildMs = buildCompiled();
-  console.log(`compiled build (tsc -p tsconfig.build.json) in ${buildMs.toFixed(0)} ms`);
-  const apiArgs = options.source ? SOURCE : COMPILED;
-  const otherArgs = options.source ? COMPILED : SOURCE;
+  console.log(`compiled build (tsc -p tsconfig.build.json) in ${buildMs.toFixed(0)} ms; npm start's bundle (scripts/start.mjs) in ${buildBundle().toFixed(0)} ms`);
+  const apiArgs = options.source ? NPM_START : COMPILED;
+  const otherArgs = options.source ? COMPILED : NPM_START;
   const storedHash = await hashPassword(BENCH_PASSWORD);
   const verifyRates = options.skipArgon2 ? [] : await argon2Rates(options, storedHash);
   const startTimes = options.skipPglite ? null : await pgliteStarts(options, logPath);
@@ -139,7 +139,7 @@ async function argon2Rates(options: BenchOptions, storedHash: string): Promise<V
   return rates;
 }
 
-/** Idle RSS of the API in its other form (compiled or tsx) on the same seeded database: 3 s after start, and its lowest until 60 s after spawn. */
+/** Idle RSS of the API in its other form (compiled, or npm start's bundle) on the same seeded database: 3 s after start, and its lowest until 60 s after spawn. */
 async function idleRssOf(args: string[], options: BenchOptions, env: Record<string, string>, logPath: string): Promise<{ firstRssMb: number; minRssMb: number }> {
   const port = options.port + 2;
   const server = infra.startNode(args, { ...env, PORT: String(port) }, logPath, ROOT);
@@ -160,7 +160,14 @@ function buildCompiled(): number {
   return performance.now() - started;
 }
 
-async function pgliteStarts(options: BenchOptions, logPath: string, args = SOURCE): Promise<StartTimes> {
+/** npm start's bundle, built ahead like the compiled build (a start also builds it when stale; the first-start figure includes that). */
+function buildBundle(): number {
+  const started = performance.now();
+  execFileSync(process.execPath, [join(ROOT, 'scripts', 'start.mjs'), '--build-only', '--rebuild'], { cwd: ROOT, stdio: 'inherit' });
+  return performance.now() - started;
+}
+
+async function pgliteStarts(options: BenchOptions, logPath: string, args = NPM_START): Promise<StartTimes> {
   console.log(`PGlite start-to-ready, node ${args.join(' ')}:`);
   return measurePgliteStart(ROOT, options.port + 2, 3, logPath, args);
 }
