@@ -1,7 +1,7 @@
 // `npm start`: the server from one esbuild bundle, rebuilt only when an input changed.
 //
 // Why a bundle rather than tsx (what `npm start` ran before) or tsc's dist/:
-// - Loading ~1,500 ES module files (kysely, typebox and fastify are hundreds
+// - Loading ~1,800 module files (kysely, typebox and fastify are hundreds
 //   each) cost about 0.85 s of every start; one file loads in about 0.25 s.
 // - tsx compiles in-process on a loader thread that stays alive: about
 //   65 MB more resident memory for as long as the server runs.
