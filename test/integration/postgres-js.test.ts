@@ -3,7 +3,7 @@ import { Kysely, sql } from 'kysely';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, type Database } from '../../src/db/database.js';
-import { PostgresJsDialect, withPinnedConnections } from '../../src/db/postgres-js.js';
+import { pinningEnabled, PostgresJsDialect, withPinnedConnections } from '../../src/db/postgres-js.js';
 import { createTestDatabase } from '../helpers/app.js';
 import { CuttableProxy } from './proxy.js';
 
@@ -130,6 +130,21 @@ describe('the postgres.js driver under Kysely', () => {
       return (await sql<{ ok: boolean }>`SELECT pg_advisory_unlock(4242) AS ok`.execute(session)).rows[0]!.ok;
     }));
     expect(unlocked).toBe(true);
+  });
+
+  it('withPinnedConnections holds its async context only while a pinned run is in progress (Node 20 hooks every promise while it is on)', async () => {
+    expect(pinningEnabled()).toBe(false);
+    let release!: () => void;
+    const outer = withPinnedConnections(() => new Promise<void>((resolve) => { release = resolve; }));
+    const inner = await withPinnedConnections(async () => {
+      expect(pinningEnabled()).toBe(true);
+      return (await sql<{ one: number }>`SELECT 1 AS one`.execute(db)).rows[0]!.one;
+    });
+    expect(inner).toBe(1);
+    expect(pinningEnabled()).toBe(true); // the outer run is still going
+    release();
+    await outer;
+    expect(pinningEnabled()).toBe(false);
   });
 
   it('prepares parameterised statements once per connection, up to the cap; past it texts run unnamed', async () => {
