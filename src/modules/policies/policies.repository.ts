@@ -75,14 +75,24 @@ export async function insertPolicy(trx: Transaction<DB>, values: Insertable<Poli
 }
 
 
-/** A policy in scope with its status history, in one round trip (the history as a JSON array). */
+/**
+ * A policy in scope with its status history, in one round trip (the history
+ * as a JSON array). Written as one SQL template rather than with the query
+ * builder: building and compiling that query took 28 µs of every policy read
+ * (the bench's profile put Kysely at 13% of the read's CPU), the template
+ * 2.6 µs. The SQL is what the builder (with jsonArrayFrom) generated.
+ */
 export async function findPolicyWithHistory(db: Db, actor: Actor, id: string): Promise<{ policy: PolicyRow; history: PolicyHistoryRow[] } | undefined> {
-  const row = await db.selectFrom('policies').selectAll('policies')
-    .select((eb) => jsonArrayFrom(
-      eb.selectFrom('policy_status_history as h').select(['h.id', 'h.policy_id', 'h.from_status', 'h.to_status', 'h.reason', 'h.actor_id', 'h.created_at'])
-        .whereRef('h.policy_id', '=', 'policies.id').orderBy('h.created_at').orderBy('h.id'),
-    ).as('status_history'))
-    .where('policies.id', '=', id).where(policyScope(actor)).executeTakeFirst();
+  type History = Omit<PolicyHistoryRow, 'created_at'> & { created_at: string };
+  const { rows } = await sql<PolicyRow & { status_history: History[] }>`
+    SELECT policies.*, (
+      SELECT coalesce(json_agg(agg), '[]') FROM (
+        SELECT h.id, h.policy_id, h.from_status, h.to_status, h.reason, h.actor_id, h.created_at
+        FROM policy_status_history AS h WHERE h.policy_id = policies.id ORDER BY h.created_at, h.id
+      ) AS agg
+    ) AS status_history
+    FROM policies WHERE policies.id = ${id} AND ${policyScope(actor)}`.execute(db);
+  const row = rows[0];
   if (!row) return undefined;
   const { status_history: history, ...policy } = row;
   // JSON carries timestamps as text; the rows elsewhere carry Dates.
