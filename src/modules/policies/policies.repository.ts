@@ -1,4 +1,3 @@
-import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import { sql, type Expression, type Insertable, type Kysely, type SqlBool, type Transaction, type Updateable } from 'kysely';
 import type { CommissionsTable, DB, PoliciesTable, PolicyStatusHistoryTable } from '../../db/types.js';
 import { agentScope, type Actor } from '../rbac/rbac.scope.js';
