@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toIso } from './clock.js';
 
@@ -10,5 +11,12 @@ describe('toIso', () => {
 
   it('keeps the extended form of years past 9999', () => {
     expect(toIso(new Date('+010000-01-01T00:00:00.000Z'))).toBe('+010000-01-01T00:00:00Z');
+    expect(toIso(new Date('0999-12-31T23:59:59.999Z'))).toBe('0999-12-31T23:59:59Z');
+  });
+
+  it('is toISOString() without the milliseconds, for any instant', () => {
+    fc.assert(fc.property(fc.date({ noInvalidDate: true }), (date) => {
+      expect(toIso(date)).toBe(date.toISOString().replace(/\.\d{3}Z$/, 'Z'));
+    }), { numRuns: 5000 });
   });
 });
