@@ -20,6 +20,7 @@ export async function createInfrastructure(config: Config, log: FastifyBaseLogge
   const slowMs = config.SLOW_QUERY_MS;
   const database = createDatabase(config.DATABASE_URL, {
     poolMax: config.DATABASE_POOL_MAX,
+    pipelineConnections: config.DATABASE_PIPELINE_CONNECTIONS,
     prepare: config.DATABASE_PREPARED_STATEMENTS,
     onQuery: (event) => {
       // Only the statement text is logged, never its parameters (they carry personal data).

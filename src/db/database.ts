@@ -24,7 +24,10 @@ export interface Database {
 }
 
 export interface DatabaseOptions {
+  /** PostgreSQL connections in all (default 10): `pipelineConnections` of them for queries outside transactions, the rest for transactions. */
   poolMax?: number;
+  /** Connections that queries outside a transaction share, pipelined (default 3; postgres-js.ts says why few). */
+  pipelineConnections?: number;
   /** Named prepared statements on PostgreSQL (postgres-js.ts); off behind a transaction-mode pooler. Default on. */
   prepare?: boolean;
   onQuery?: (event: LogEvent) => void;
@@ -106,8 +109,11 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
   }
   assertPostgresPatched();
   const counters: PoolStats = { inFlight: 0, transactions: 0, waiting: 0 };
-  const sql = postgres(url, {
-    max: options.poolMax ?? 10,
+  const poolMax = options.poolMax ?? 10;
+  // With room for at least one transaction beside them, pipelined queries get connections of their own; otherwise all share one pool.
+  const pipelined = Math.min(options.pipelineConnections ?? 3, poolMax - 1);
+  const client = (max: number) => postgres(url, {
+    max,
     connect_timeout: 3,
     idle_timeout: 30,
     // Reconnect at once, then a little later per failure, at most 0.5 s: during an outage requests fail fast
@@ -120,7 +126,9 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
     transform: { undefined: null },
     types: postgresTypes,
   });
-  const db = new Kysely<DB>({ dialect: new PostgresJsDialect({ sql, prepare: options.prepare !== false, counters }), log });
+  const sql = client(pipelined >= 1 ? pipelined : poolMax);
+  const reserveFrom = pipelined >= 1 ? client(poolMax - pipelined) : sql;
+  const db = new Kysely<DB>({ dialect: new PostgresJsDialect({ sql, reserveFrom, prepare: options.prepare !== false, counters }), log });
   database = {
     db,
     kind: 'postgres',

@@ -17,7 +17,8 @@ let db: Kysely<Db>;
 
 beforeAll(async () => {
   fresh = await createTestDatabase();
-  database = createDatabase(fresh.url, { poolMax: 3 });
+  // Three connections for transactions, one for pipelined queries.
+  database = createDatabase(fresh.url, { poolMax: 4, pipelineConnections: 1 });
   db = database.db as unknown as Kysely<Db>;
   await sql`CREATE TABLE things (id int8 PRIMARY KEY, name text NOT NULL, born date, at timestamptz, doc jsonb, tags text[])`.execute(db);
 });
@@ -97,8 +98,33 @@ describe('the postgres.js driver under Kysely', () => {
       expect(again.rows[0]!.pid).toBe(rows[0]!.pid);
       return rows[0]!.pid;
     })));
-    // Nine transactions over a pool of three: each held one connection throughout, three at a time.
+    // Nine transactions over three transaction connections: each held one connection throughout, three at a time.
     expect(new Set(backends).size).toBeLessThanOrEqual(3);
+  });
+
+  it('pipelined queries have connections of their own: transactions holding every other connection do not hold them up', async () => {
+    const split = createDatabase(fresh.url, { poolMax: 3, pipelineConnections: 1 });
+    const pid = sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`;
+    try {
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => { release = resolve; });
+      const holding: number[] = [];
+      const transactions = Array.from({ length: 2 }, () => split.db.transaction().execute(async (trx) => {
+        holding.push((await pid.execute(trx)).rows[0]!.pid);
+        await held;
+      }));
+      while (holding.length < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(split.poolStats().transactions).toBe(2);
+      // Both transaction connections are taken; queries outside a transaction still run, all on the one pipelined connection.
+      const outside = await Promise.all(Array.from({ length: 20 }, () => pid.execute(split.db)));
+      const pipelined = new Set(outside.map((r) => r.rows[0]!.pid));
+      expect(pipelined.size).toBe(1);
+      expect(holding).not.toContain([...pipelined][0]);
+      release();
+      await Promise.all(transactions);
+    } finally {
+      await split.close();
+    }
   });
 
   it('a parameter that cannot be serialised fails its own query only: the queries pipelined around it on the same connection get their own answers', async () => {
@@ -216,7 +242,7 @@ describe('the patched postgres.js when the server goes away (patches/postgres+3.
     const viaProxy = new URL(fresh.url);
     viaProxy.hostname = '127.0.0.1';
     viaProxy.port = String(proxy.port);
-    const cut = createDatabase(viaProxy.toString(), { poolMax: 3 });
+    const cut = createDatabase(viaProxy.toString(), { poolMax: 4, pipelineConnections: 1 });
     const cdb = cut.db as unknown as Kysely<Db>;
     const tx = () => cdb.transaction().execute(async (trx) => (await trx.selectFrom('things').select('id').where('id', '=', 1).executeTakeFirstOrThrow()).id);
     const wave = () => Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? tx() : cdb.selectFrom('things').select('id').where('id', '=', 1).executeTakeFirstOrThrow().then((r) => r.id)).then(
@@ -242,7 +268,7 @@ describe('the patched postgres.js when the server goes away (patches/postgres+3.
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
       expect(back).toEqual(Array(8).fill({ ok: 1 }));
-      // Every connection of the pool serves again (three transactions at once, each on its own): none was lost to a failed reservation.
+      // Every transaction connection serves again (three transactions at once, each on its own): none was lost to a failed reservation.
       const distinct = async () => new Set(await Promise.all(Array.from({ length: 3 }, () => cdb.transaction().execute(async (trx) => {
         const { rows } = await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid, pg_sleep(0.1)`.execute(trx);
         return rows[0]!.pid;
