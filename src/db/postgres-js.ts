@@ -80,8 +80,10 @@ export class PoolExhaustedError extends Error {
  * (kysely-postgres-js reserves a connection for every query, which gives the
  * pipelining up: one query per connection at a time, as with pg.)
  *
- * The pipelined queries do best on few connections (`sql`), and transactions
- * reserve theirs from a pool of their own (`reserveFrom`): postgres.js sends
+ * The pipelined reads do best on few connections (`sql`); transactions
+ * reserve theirs from a pool of their own (`reserveFrom`), where writes outside
+ * a transaction are pipelined too, so no read waits behind a commit's WAL
+ * flush on its socket (isRead). postgres.js sends
  * a query to an idle connection first, so a pool of 10 spreads concurrent
  * queries over 10 sockets, one write and one read each per turn of the event
  * loop, and the socket calls were the API's largest cost after parsing
@@ -258,7 +260,7 @@ class PostgresJsConnection implements DatabaseConnection {
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     if (this.ended || this.lost) throw new Error('This database connection has been released or lost; the query was not sent.');
-    const target = this.reserved ?? this.sql;
+    const target = this.reserved ?? (isRead(compiled) ? this.sql : this.options.reserveFrom);
     const parameters = compiled.parameters as unknown[];
     this.counters.inFlight++;
     try {
@@ -298,6 +300,22 @@ class PostgresJsConnection implements DatabaseConnection {
     if (!this.discarded) this.reserved.release();
     this.reserved = undefined;
   }
+}
+
+/**
+ * A statement outside a transaction that only reads: it goes to the pipelined
+ * connections. Anything that may write (INSERT, UPDATE, DELETE, and raw SQL
+ * not starting with SELECT, such as a WITH that inserts) goes to the
+ * transaction pool's connections, pipelined there: a write's commit waits for
+ * its WAL flush, and reads queued behind it on the same socket would wait too.
+ */
+function isRead(compiled: CompiledQuery): boolean {
+  const kind = compiled.query.kind;
+  if (kind === 'SelectQueryNode') return true;
+  if (kind !== 'RawNode') return false;
+  let i = 0;
+  while (i < compiled.sql.length && compiled.sql.charCodeAt(i) <= 32) i++;
+  return /^select\b/i.test(compiled.sql.slice(i, i + 7));
 }
 
 function extendStack(error: unknown, caller: Error): unknown {

@@ -102,7 +102,7 @@ describe('the postgres.js driver under Kysely', () => {
     expect(new Set(backends).size).toBeLessThanOrEqual(3);
   });
 
-  it('pipelined queries have connections of their own: transactions holding every other connection do not hold them up', async () => {
+  it('pipelined reads have connections of their own: transactions holding every other connection do not hold them up, and writes go to the transaction pool', async () => {
     const split = createDatabase(fresh.url, { poolMax: 3, pipelineConnections: 1 });
     const pid = sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`;
     try {
@@ -122,6 +122,14 @@ describe('the postgres.js driver under Kysely', () => {
       expect(holding).not.toContain([...pipelined][0]);
       release();
       await Promise.all(transactions);
+      // Writes outside a transaction go to the transaction pool (a commit's WAL flush would hold up the reads queued behind it).
+      const readPid = [...pipelined][0];
+      const inserted = await (split.db as unknown as Kysely<Db>).insertInto('things')
+        .values({ id: 500, name: 'routed', born: null, at: null, doc: null, tags: null }).returning(sql<number>`pg_backend_pid()`.as('pid')).executeTakeFirstOrThrow();
+      const withInsert = await sql<{ pid: number }>`WITH gone AS (DELETE FROM things WHERE id = 500 RETURNING id) SELECT pg_backend_pid() AS pid FROM gone`.execute(split.db);
+      expect(holding).toContain(inserted.pid);
+      expect(holding).toContain(withInsert.rows[0]!.pid);
+      expect((await sql<{ pid: number }>`  select pg_backend_pid() AS pid`.execute(split.db)).rows[0]!.pid).toBe(readPid);
     } finally {
       await split.close();
     }
