@@ -26,8 +26,10 @@ FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
 COPY package.json package-lock.json ./
-# npm ci's postinstall applies patches/ (patch-package): fixes to postgres.js's connection handling.
+# npm ci's postinstall applies patches/ (patch-package): fixes to postgres.js's connection handling;
+# then scripts/start.mjs --prepare, which does nothing here (no src/ yet: it prepares npm start's PGlite template).
 COPY patches ./patches
+COPY scripts/start.mjs ./scripts/start.mjs
 RUN --mount=type=cache,target=/root/.npm npm ci
 
 # --- build: TypeScript -> dist/ (tsconfig.build.json; entry dist/src/server.js)
@@ -42,6 +44,7 @@ WORKDIR /app
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
 COPY package.json package-lock.json ./
 COPY patches ./patches
+COPY scripts/start.mjs ./scripts/start.mjs
 RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev
 
 # --- runtime -------------------------------------------------------------------

@@ -1,10 +1,13 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNode, waitFor200 } from './infra.js';
 
 export interface StartTimes {
-  /** The first start on this machine: no template yet, so PGlite runs initdb and every migration, then keeps the template. */
+  /** What npm install's postinstall spent preparing the template (`prepare`), when the form has such a step. */
+  prepareMs: number | null;
+  /** The first start on this machine: with no `prepare`, PGlite runs initdb and every migration, then keeps the template. */
   firstMs: number;
   /** Fresh directory each time, from the kept template (src/db/pglite-template.ts); the app creates its dev keys. */
   coldMs: number[];
@@ -18,13 +21,23 @@ export const median = (values: number[]) => {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
-/** Spawn to first 200 from /health/ready of the server (`args` to node) on PGlite: the first start, `runs` fresh, then `runs` restarts. */
-export async function measurePgliteStart(root: string, port: number, runs: number, logPath: string, args: string[]): Promise<StartTimes> {
+/**
+ * Spawn to first 200 from /health/ready of the server (`args` to node) on PGlite: the first start, `runs` fresh, then `runs` restarts.
+ * `prepare` (args to node) is what npm install runs after it (postinstall): timed, then the first start follows it.
+ */
+export async function measurePgliteStart(root: string, port: number, runs: number, logPath: string, args: string[], prepare?: string[]): Promise<StartTimes> {
   const coldMs: number[] = [];
   const warmMs: number[] = [];
   let lastDir: string | null = null;
-  // The machine as a fresh clone has it: no PGlite template kept yet.
+  // The machine as a fresh clone has it: no PGlite template kept yet (and no bundle).
   rmSync(join(root, 'node_modules', '.cache', 'bima'), { recursive: true, force: true });
+  let prepareMs: number | null = null;
+  if (prepare) {
+    const started = performance.now();
+    execFileSync(process.execPath, prepare, { cwd: root, stdio: 'inherit' });
+    prepareMs = performance.now() - started;
+    console.log(`  npm install's preparation (node ${prepare.join(' ')}): ${prepareMs.toFixed(0)} ms`);
+  }
   const firstDir = mkdtempSync(join(tmpdir(), 'bima-bench-pglite-'));
   let firstMs: number;
   try {
@@ -47,7 +60,7 @@ export async function measurePgliteStart(root: string, port: number, runs: numbe
   } finally {
     if (lastDir) rmSync(lastDir, { recursive: true, force: true });
   }
-  return { firstMs, coldMs, warmMs };
+  return { prepareMs, firstMs, coldMs, warmMs };
 }
 
 async function timeStart(root: string, port: number, dir: string, logPath: string, args: string[]): Promise<number> {

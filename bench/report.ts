@@ -64,7 +64,7 @@ function targets(r: RunReport): string[] {
     if (!t) return `| PGlite start-to-ready < 3 s, ${label} | n/a | not measured |`;
     const cold = median(t.coldMs);
     const warm = median(t.warmMs);
-    return `| PGlite start-to-ready < 3 s, ${label} | ${f(warm / 1000, 2)} s restart, ${f(cold / 1000, 2)} s fresh directory (medians of 3); ${f(t.firstMs / 1000, 2)} s the first start on the machine | restart ${verdict(warm < 3000)}, fresh ${verdict(cold < 3000)}, first ${verdict(t.firstMs < 3000)} |`;
+    return `| PGlite start-to-ready < 3 s, ${label} | ${f(warm / 1000, 2)} s restart, ${f(cold / 1000, 2)} s fresh directory (medians of 3); ${f(t.firstMs / 1000, 2)} s the first start on the machine${t.prepareMs === null ? '' : ` (after npm install's ${f(t.prepareMs / 1000, 1)} s preparation)`} | restart ${verdict(warm < 3000)}, fresh ${verdict(cold < 3000)}, first ${verdict(t.firstMs < 3000)} |`;
   };
   return [
     '| target (issue 8) | measured | verdict |',
@@ -128,7 +128,10 @@ export function renderReport(r: RunReport): string {
   for (const [times, command] of [[r.startTimes, 'node scripts/start.mjs` (`npm start`'], [r.compiledStartTimes, 'node dist/src/server.js']] as const) {
     if (!times) continue;
     out.push(`## Start-to-ready on PGlite: \`${command}\``, '', 'Spawn (SEED_DEMO_DATA=false) until `/health/ready` answers 200.', '',
-      `- the first start on the machine (no template: PGlite's initdb and every migration, then the template is kept): **${f(times.firstMs, 0)} ms**`,
+      ...(times.prepareMs === null
+        ? [`- the first start on the machine (no template: PGlite's initdb and every migration, then the template is kept): **${f(times.firstMs, 0)} ms**`]
+        : [`- npm install's preparation (postinstall: the bundle, then PGlite's initdb and every migration, kept as the template): ${f(times.prepareMs, 0)} ms`,
+          `- the first start on the machine, after it: **${f(times.firstMs, 0)} ms**`]),
       `- fresh directory from the template (dev key created): ${times.coldMs.map((x) => f(x, 0)).join(', ')} ms → median **${f(median(times.coldMs), 0)} ms**`,
       `- existing directory (restart): ${times.warmMs.map((x) => f(x, 0)).join(', ')} ms → median **${f(median(times.warmMs), 0)} ms**`, '');
   }

@@ -24,8 +24,16 @@
 // costs about 0.25 s of start, for the dependencies' maps).
 //
 // `node scripts/start.mjs --build-only` builds and stops; `--rebuild` builds
-// even when nothing changed.
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+// even when nothing changed. `--prepare` (npm's postinstall) builds, then
+// starts the bundle once on an in-memory PGlite, which keeps the migrated
+// cluster as the template every new data directory starts from
+// (src/db/pglite-template.ts): PGlite's initdb and the migrations (3-4 s)
+// happen at install, not at the first `npm start`. It does nothing where
+// there is no src/ (the Dockerfile's dependency stages), and a failure only
+// warns: the first start then makes the template itself.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -94,7 +102,56 @@ export async function ensureBundle({ force = false } = {}) {
   return { path: outfile, built: true };
 }
 
+/** Starts the bundle on an in-memory PGlite until it is ready (so the PGlite template exists), then stops it. */
+export async function prepareTemplate(bundlePath, timeoutMs = 120_000) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'bima-prepare-'));
+  const child = spawn(process.execPath, [bundlePath], {
+    cwd: root,
+    env: {
+      ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'info', DATABASE_URL: 'pglite://memory', DATA_DIR: dataDir, REDIS_URL: '',
+      HOST: '127.0.0.1', PORT: '0', SEED_DEMO_DATA: 'false', WEB_CONCURRENCY: '1', BOOTSTRAP_ADMIN_PHONE: '', BOOTSTRAP_ADMIN_PASSWORD: '',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  try {
+    await new Promise((resolveReady, reject) => {
+      const timer = setTimeout(() => reject(new Error(`not ready within ${timeoutMs} ms`)), timeoutMs);
+      const collect = (chunk) => {
+        output = (output + chunk).slice(-4000);
+        if (/"msg":"ready"/.test(output)) {
+          clearTimeout(timer);
+          resolveReady();
+        }
+      };
+      child.stdout.on('data', collect);
+      child.stderr.on('data', collect);
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`exited with ${code} before it was ready: ${output.trim().split('\n').slice(-3).join(' | ')}`));
+      });
+    });
+  } finally {
+    if (child.exitCode === null) {
+      const exited = new Promise((done) => child.once('exit', done));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const bundle = await ensureBundle({ force: process.argv.includes('--rebuild') });
-  if (!process.argv.includes('--build-only')) await import(pathToFileURL(bundle.path).href);
+  if (process.argv.includes('--prepare')) {
+    if (existsSync(join(root, 'src', 'server.ts'))) {
+      try {
+        await prepareTemplate((await ensureBundle()).path);
+      } catch (error) {
+        console.warn(`bima: the embedded database template was not prepared (${error instanceof Error ? error.message : String(error)}); the first npm start makes it.`);
+      }
+    }
+  } else {
+    const bundle = await ensureBundle({ force: process.argv.includes('--rebuild') });
+    if (!process.argv.includes('--build-only')) await import(pathToFileURL(bundle.path).href);
+  }
 }

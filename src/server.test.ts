@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ensureBundle } from '../scripts/start.mjs';
+import { ensureBundle, prepareTemplate } from '../scripts/start.mjs';
 
 async function freePort(): Promise<number> {
   const probe = createServer();
@@ -28,6 +28,13 @@ describe('npm start (scripts/start.mjs)', () => {
     writeFileSync(inputsFile, JSON.stringify({ ...inputs, 'src/server.ts': 'an older copy' }));
     expect((await ensureBundle()).built).toBe(true);
     expect(JSON.parse(readFileSync(inputsFile, 'utf8'))).toEqual(inputs);
+  }, 60_000);
+
+  it("npm install's preparation starts the bundle until it is ready and stops it; one that cannot start is reported, not waited for", async () => {
+    await expect(prepareTemplate((await ensureBundle()).path)).resolves.toBeUndefined();
+    const broken = join(dataDir, 'broken.mjs');
+    writeFileSync(broken, "process.stderr.write('no database here'); process.exit(3);");
+    await expect(prepareTemplate(broken)).rejects.toThrow(/exited with 3 before it was ready: no database here/);
   }, 60_000);
 });
 
