@@ -36,6 +36,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import process from 'node:process';
+import { clearTimeout, setTimeout } from 'node:timers';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -147,7 +148,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       try {
         await prepareTemplate((await ensureBundle()).path);
       } catch (error) {
-        console.warn(`bima: the embedded database template was not prepared (${error instanceof Error ? error.message : String(error)}); the first npm start makes it.`);
+        process.stderr.write(`bima: the embedded database template was not prepared (${error instanceof Error ? error.message : String(error)}); the first npm start makes it.\n`);
       }
     }
   } else {
