@@ -46,7 +46,7 @@ export async function measurePgliteStart(root: string, port: number, runs: numbe
     rmSync(firstDir, { recursive: true, force: true });
   }
   try {
-    console.log(`  PGlite first start (no template yet): ${firstMs.toFixed(0)} ms`);
+    console.log(`  PGlite first start (${prepare ? "after the preparation" : "no template yet"}): ${firstMs.toFixed(0)} ms`);
     for (let i = 0; i < runs; i++) {
       if (lastDir) rmSync(lastDir, { recursive: true, force: true });
       lastDir = mkdtempSync(join(tmpdir(), 'bima-bench-pglite-'));
