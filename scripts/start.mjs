@@ -44,7 +44,14 @@ const outDir = join(root, 'node_modules', '.cache', 'bima', 'server');
 const outfile = join(outDir, 'server.mjs');
 const inputsFile = join(outDir, 'inputs.json');
 
-export const BUNDLE_EXTERNAL = ['@node-rs/argon2', '@electric-sql/pglite', '@scalar/fastify-api-reference', '@zxcvbn-ts/*', 'file-type'];
+const BUNDLE_EXTERNAL = ['@node-rs/argon2', '@electric-sql/pglite', '@scalar/fastify-api-reference', '@zxcvbn-ts/*', 'file-type'];
+
+/** Another start (a second terminal, a cluster worker) may build at the same time: write aside, then rename. */
+function writeAtomically(path, contents) {
+  const aside = `${path}.${process.pid}.tmp`;
+  writeFileSync(aside, contents);
+  renameSync(aside, path);
+}
 
 /** mtime and size of a file, or null when it is gone. */
 function fingerprint(path) {
@@ -89,17 +96,10 @@ export async function ensureBundle({ force = false } = {}) {
     logLevel: 'warning',
   });
   mkdirSync(outDir, { recursive: true });
-  // Another start (a second terminal, a cluster worker) may build at the same time: write aside, then rename.
-  for (const file of result.outputFiles) {
-    const aside = `${file.path}.${process.pid}.tmp`;
-    writeFileSync(aside, file.contents);
-    renameSync(aside, file.path);
-  }
+  for (const file of result.outputFiles) writeAtomically(file.path, file.contents);
   const inputs = Object.fromEntries([...Object.keys(result.metafile.inputs), 'node_modules/.package-lock.json', 'scripts/start.mjs']
     .map((path) => [path, fingerprint(join(root, path))]));
-  const aside = `${inputsFile}.${process.pid}.tmp`;
-  writeFileSync(aside, JSON.stringify(inputs));
-  renameSync(aside, inputsFile);
+  writeAtomically(inputsFile, JSON.stringify(inputs));
   return { path: outfile, built: true };
 }
 

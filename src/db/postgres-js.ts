@@ -23,6 +23,8 @@ export function assertPostgresPatched(): void {
 }
 
 const pinned = new AsyncLocalStorage<true>();
+/** Pinned runs in progress: the last one to end turns `pinned` off. */
+let pinnedRuns = 0;
 
 /**
  * Runs `fn` with every Kysely connection holding a PostgreSQL session of its
@@ -42,7 +44,6 @@ export async function withPinnedConnections<T>(fn: () => Promise<T>): Promise<T>
     if (--pinnedRuns === 0) pinned.disable();
   }
 }
-let pinnedRuns = 0;
 
 /** Whether a pinned run holds AsyncLocalStorage (and its promise hooks) on; for tests. */
 export const pinningEnabled = (): boolean => (pinned as unknown as { enabled?: boolean }).enabled === true;
