@@ -41,3 +41,11 @@ export function toPage<T>(rows: T[], limit: number, cursorOf: (row: T) => Cursor
   const last = items[items.length - 1];
   return { items, next_cursor: rows.length > limit && last ? encodeCursor(cursorOf(last)) : null };
 }
+
+/**
+ * A page whose items PostgreSQL rendered as JSON (db/json-render.ts), in
+ * PageSchema's shape: the items joined as they are, the cursor encoded here.
+ */
+export function renderPage(items: readonly string[], nextCursor: string | null): string {
+  return `{"items":[${items.join(',')}],"next_cursor":${nextCursor === null ? 'null' : JSON.stringify(nextCursor)}}`;
+}

@@ -1,5 +1,5 @@
 import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
-import type { FastifyServerOptions } from 'fastify';
+import type { FastifyReply, FastifyServerOptions } from 'fastify';
 
 /**
  * Response serializers built from schemas rewritten for speed, not meaning.
@@ -63,4 +63,14 @@ export function serializerController(): NonNullable<FastifyServerOptions['schema
       },
     },
   };
+}
+
+/**
+ * Answers with JSON text that PostgreSQL rendered in the shape of the route's
+ * response schema (db/json-render.ts). Fastify sends a string under a JSON
+ * content type as it is, so it is not serialised a second time; the schema
+ * still documents the answer, and tests hold the rendering to it.
+ */
+export function sendRendered(reply: FastifyReply, json: string): FastifyReply {
+  return reply.type('application/json; charset=utf-8').send(json as never);
 }

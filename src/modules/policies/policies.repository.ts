@@ -1,4 +1,5 @@
 import { sql, type Expression, type Insertable, type Kysely, type SqlBool, type Transaction, type Updateable } from 'kysely';
+import { date, integer, jsonb, nullable, number, object, renderObject, text, timestamp, uuid, type JsonFields } from '../../db/json-render.js';
 import type { CommissionsTable, DB, PoliciesTable, PolicyStatusHistoryTable } from '../../db/types.js';
 import { agentScope, type Actor } from '../rbac/rbac.scope.js';
 import type { CommissionRow, PolicyHistoryRow, PolicyRow } from './policies.schemas.js';
@@ -152,10 +153,60 @@ export interface PolicyPageRequest {
   limit: number;
 }
 
-/** One keyset page (limit + 1 rows, so the caller can tell whether more exist). */
-export function listPolicies(db: Db, actor: Actor, page: PolicyPageRequest): Promise<PolicyRow[]> {
+/**
+ * A policy as a page of the list answers it (PolicySchema), rendered by
+ * PostgreSQL: toPolicyResponse in SQL, key for key (json-render.ts says why).
+ * A test holds the two to the same JSON for policies in every state. One
+ * policy is read the usual way: for a single row, rendering saved the API
+ * 10 µs and cost PostgreSQL 30 µs.
+ */
+const policyFields: JsonFields = {
+  id: uuid('policies.id'),
+  policy_number: nullable(text('policies.policy_number')),
+  status: text('policies.status'),
+  product_id: uuid('policies.product_id'),
+  provider_id: uuid('policies.provider_id'),
+  customer_id: uuid('policies.customer_id'),
+  agent_id: uuid('policies.agent_id'),
+  created_by: uuid('policies.created_by'),
+  sum_assured_paise: integer('policies.sum_assured_paise'),
+  term_years: integer('policies.term_years'),
+  premium_mode: text('policies.premium_mode'),
+  premium: object({
+    age: integer('policies.age_at_entry'),
+    tax_rate_bp: integer('policies.tax_rate_bp'),
+    base_annual_paise: integer('policies.base_annual_paise'),
+    modal_factor: number('policies.modal_factor'),
+    installment_paise: integer('policies.installment_paise'),
+    tax_paise: integer('policies.tax_paise'),
+    total_installment_paise: integer('policies.total_installment_paise'),
+    annualized_total_paise: integer('policies.annualized_total_paise'),
+  }),
+  nominee: object({
+    name: jsonb(`policies.nominee->'name'`),
+    relationship: jsonb(`policies.nominee->'relationship'`),
+    share_percent: jsonb(`policies.nominee->'share_percent'`),
+  }, `jsonb_typeof(policies.nominee) = 'object'`),
+  start_date: nullable(date('policies.start_date')),
+  maturity_date: nullable(date('policies.maturity_date')),
+  issued_at: nullable(timestamp('policies.issued_at')),
+  next_due_date: nullable(date('policies.next_due_date')),
+  grace_end_date: nullable(date('policies.grace_end_date')),
+  status_changed_at: timestamp('policies.status_changed_at'),
+  created_at: timestamp('policies.created_at'),
+  updated_at: timestamp('policies.updated_at'),
+  version: integer('policies.version'),
+};
+
+const policyJson = renderObject(policyFields);
+
+/** A page row: the policy's JSON and its sort key, for the cursor. */
+export interface RenderedPolicy { json: string | null; id: string; created_at: Date }
+
+/** One keyset page (limit + 1 rows, so the caller can tell whether more exist), rendered. */
+export function listPolicies(db: Db, actor: Actor, page: PolicyPageRequest): Promise<RenderedPolicy[]> {
   const { filters, direction, after } = page;
-  let query = db.selectFrom('policies').selectAll().where(policyScope(actor));
+  let query = db.selectFrom('policies').select([policyJson.as('json'), 'id', 'created_at']).where(policyScope(actor));
   if (filters.status) query = query.where('status', '=', filters.status);
   if (filters.provider_id) query = query.where('provider_id', '=', filters.provider_id);
   if (filters.product_id) query = query.where('product_id', '=', filters.product_id);

@@ -3,6 +3,7 @@ import type { Services } from '../../container.js';
 import { Type } from 'typebox';
 import { PageSchema, problems, UuidSchema } from '../../shared/schemas.js';
 import { etagOf } from '../../shared/etag.js';
+import { sendRendered } from '../../shared/serializer.js';
 import * as s from './policies.schemas.js';
 
 const bearer = [{ bearerAuth: [] }];
@@ -41,7 +42,7 @@ const policyRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (a
       tags, summary: 'Policies I may see, newest first', security: bearer,
       querystring: s.PolicyListQuerySchema, response: { 200: PageSchema(s.PolicySchema), ...problems(401, 403, 422) },
     },
-  }, async (request) => policies.list(request.requirePrincipal(), request.query));
+  }, async (request, reply) => sendRendered(reply, await policies.list(request.requirePrincipal(), request.query)));
 
   app.get('/policies/:policy_id', {
     preHandler: app.authenticate,

@@ -5,7 +5,8 @@ import type { Clock } from '../../shared/clock.js';
 import { AppError, forbidden, notFound } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
 import { runIdempotent, type StoredResponse } from '../../shared/idempotency.js';
-import { decodeCursor, toPage } from '../../shared/pagination.js';
+import { renderedRows } from '../../db/json-render.js';
+import { decodeCursor, renderPage, toPage } from '../../shared/pagination.js';
 import { appendAuditEvent, SYSTEM_CONTEXT, type AuditContext } from '../audit/audit.repository.js';
 import { ratingRulesOf } from '../providers/products.schemas.js';
 import { assertActiveAgent, type Actor } from '../rbac/rbac.scope.js';
@@ -20,8 +21,8 @@ import {
 } from './policies.eligibility.js';
 import * as repo from './policies.repository.js';
 import {
-  toCommissionResponse, toPolicyDetail, toPolicyResponse,
-  type CreatePolicyBody, type Policy, type PolicyDetail, type PolicyListQuery, type PolicyRow, type Quote, type QuoteBody,
+  toCommissionResponse, toPolicyDetail,
+  type CreatePolicyBody, type PolicyDetail, type PolicyListQuery, type PolicyRow, type Quote, type QuoteBody,
   type RenewalResult, type TransitionBody, type UpdatePolicyBody,
 } from './policies.schemas.js';
 import { allowedTargets, findTransition, guardRefusal, type Effect, type Mover, type TransitionRule } from './policies.state-machine.js';
@@ -73,13 +74,14 @@ export class PoliciesService {
     return toPolicyDetail(found.policy, found.history);
   }
 
-  async list(principal: Principal, query: PolicyListQuery): Promise<{ items: Policy[]; next_cursor: string | null }> {
+  /** A page of the policies in the caller's scope as JSON text (PageSchema of PolicySchema, the items rendered by PostgreSQL). */
+  async list(principal: Principal, query: PolicyListQuery): Promise<string> {
     const actor = await this.actorOf(principal);
     const limit = query.limit ?? 20;
     const direction = query.sort === 'created_at' ? 'asc' : 'desc';
     const rows = await repo.listPolicies(this.db, actor, { filters: query, direction, after: readCursor(query.cursor), limit });
     const page = toPage(rows, limit, (row) => [row.created_at.toISOString(), row.id]);
-    return { items: page.items.map(toPolicyResponse), next_cursor: page.next_cursor };
+    return renderPage(renderedRows(page.items, 'policy'), page.next_cursor);
   }
 
   /** Drafts only: the given terms change and the premium is priced again as of today. */

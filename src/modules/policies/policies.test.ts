@@ -405,4 +405,23 @@ describe('reading policies: scope of every role', () => {
     expect((await api(superAdmin, 'GET', `/policies?cursor=${forged}`)).statusCode).toBe(422);
     expect((await api(superAdmin, 'GET', '/policies?sort=premium')).statusCode).toBe(422);
   });
+
+  it('lists each policy exactly as the one-policy read shows it (PostgreSQL renders the page, the read maps rows)', async () => {
+    // What the other policies here lack: a fractional modal factor, an issue instant with milliseconds, a nominee whose name needs escaping.
+    const odd = await insertPolicy(ctx, {
+      productId: product, providerId: provider.id, customerId: strangerCustomer, agentId: stranger.agentId, createdBy: stranger.userId,
+      status: 'cancelled', issuedAt: new Date('2026-03-01T10:20:30.999Z'), premiumMode: 'monthly',
+    });
+    const nominee = { name: 'Ravi "Raju" \\ Kumar\t😀 रवि', relationship: 'son', share_percent: 100 };
+    await ctx.database.db.updateTable('policies').set({ modal_factor: '0.0875', nominee: JSON.stringify(nominee) }).where('id', '=', odd).execute();
+    const items = (await listAll(superAdmin)) as unknown as Record<string, unknown>[];
+    expect(items.find((p) => p.id === odd)).toMatchObject({ issued_at: '2026-03-01T10:20:30Z', nominee, premium: { modal_factor: 0.0875 } });
+    expect(new Set(items.map((p) => p.status)).size).toBeGreaterThanOrEqual(3);
+    expect(items.some((p) => p.nominee === null) && items.some((p) => p.policy_number === null)).toBe(true);
+    for (const item of items) {
+      const { status_history: _history, ...read } = (await api(superAdmin, 'GET', `/policies/${String(item.id)}`)).json();
+      expect(item).toEqual(read);
+      expect(Object.keys(item)).toEqual(Object.keys(read));
+    }
+  });
 });
