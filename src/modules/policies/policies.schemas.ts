@@ -174,6 +174,7 @@ export type Commission = Static<typeof CommissionSchema>;
 export const RenewalResultSchema = Type.Object({ policy_id: UuidSchema, policy_year: Type.Integer(), commissions: Type.Array(CommissionSchema) });
 export type RenewalResult = Static<typeof RenewalResultSchema>;
 
+/** A policy row as PolicySchema answers it. The policy list renders the same shape in SQL (policyFields, policies.repository.ts): change both. */
 export function toPolicyResponse(row: PolicyRow): Policy {
   return {
     id: row.id,
