@@ -39,8 +39,12 @@ describe('npm start (scripts/start.mjs)', () => {
 });
 
 describe('the server process', () => {
-  it('starts (as npm start runs it) on embedded PGlite, finishes in-flight requests on SIGTERM, and exits 0', async () => {
+  it('starts (as npm start runs it, rebuilding a stale bundle first) on embedded PGlite, finishes in-flight requests on SIGTERM, and exits 0', async () => {
     const port = await freePort();
+    // A recorded input that no longer matches: this start must build the bundle before it serves (start.mjs does it in a child process).
+    const inputsFile = join((await ensureBundle()).path, '..', 'inputs.json');
+    const inputs = JSON.parse(readFileSync(inputsFile, 'utf8')) as Record<string, string>;
+    writeFileSync(inputsFile, JSON.stringify({ ...inputs, 'src/server.ts': 'an older copy' }));
     const child = spawn(process.execPath, ['scripts/start.mjs'], {
       env: { ...process.env, NODE_ENV: 'development', PORT: String(port), DATABASE_URL: `pglite://${join(dataDir, 'db')}`, DATA_DIR: dataDir,
         SEED_DEMO_DATA: 'true', LOG_LEVEL: 'warn', REDIS_URL: '', HASH_CONCURRENCY: '1' },
@@ -54,6 +58,7 @@ describe('the server process', () => {
       if (!ready) await new Promise((resolve) => setTimeout(resolve, 250));
     }
     expect(ready).toBe(true);
+    expect(JSON.parse(readFileSync(inputsFile, 'utf8'))).toEqual(inputs);
     // What the bundle leaves to node_modules still loads from it: the docs UI (imported lazily), the OpenAPI document.
     expect((await fetch(`${base}/docs`, { redirect: 'follow' })).status).toBe(200);
     expect((await fetch(`${base}/openapi.json`).then((r) => r.json()) as { openapi: string }).openapi).toMatch(/^3\.1/);
