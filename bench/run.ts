@@ -120,7 +120,7 @@ async function main(): Promise<void> {
         ...versions, loadStart, loadEnd: loadavg() },
       code: codeVersion(),
       sizes: { ...options.sizes }, durationS: options.durationS, warmupS: options.warmupS, connections: options.connections,
-      apiEnv: { DATABASE_POOL_MAX: '10 (default)', DATABASE_PIPELINE_CONNECTIONS: '3 (default)', HASH_CONCURRENCY: '2 (default)', HASH_QUEUE_MAX: '128 (default)', HASH_SHED_DELAY_MS: '1000 (default)', CALLER_CACHE_TTL_S: '10 (default)', PRODUCT_CACHE_TTL_S: '60 (default)', ...apiEnv },
+      apiEnv: { DATABASE_POOL_MAX: '10 (default)', DATABASE_PIPELINE_CONNECTIONS: '1 (default)', HASH_CONCURRENCY: '2 (default)', HASH_QUEUE_MAX: '128 (default)', HASH_SHED_DELAY_MS: '1000 (default)', CALLER_CACHE_TTL_S: '10 (default)', PRODUCT_CACHE_TTL_S: '60 (default)', ...apiEnv },
       apiCommand: `node ${apiArgs.join(' ')}`, otherCommand: `node ${otherArgs.join(' ')}`,
       seedSeconds, requests: Object.fromEntries([REFERENCE, ...SCENARIOS].map((s) => [s.key, s.request])), results, verifyRates,
       storm, memory: { idleRssMb: idle.firstRssMb, minIdleRssMb: idle.minRssMb, idleAgeS: idle.ageS, afterLoadRssMb: after.rssMb, peakRssMb: after.peakRssMb, otherIdleRssMb: other.firstRssMb, otherMinIdleRssMb: other.minRssMb }, startTimes, compiledStartTimes, slowQueries: slowQueries(logPath),

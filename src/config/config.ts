@@ -22,7 +22,7 @@ export const EnvSchema = Type.Object({
     pattern: '^(postgres(ql)?://.+|pglite://.+)$',
   }),
   DATABASE_POOL_MAX: int('Largest number of PostgreSQL connections per process, in all: DATABASE_PIPELINE_CONNECTIONS of them for queries outside transactions, the rest for transactions.', 10, 1, 500),
-  DATABASE_PIPELINE_CONNECTIONS: int('PostgreSQL connections that queries outside a transaction share, pipelined (part of DATABASE_POOL_MAX; at most DATABASE_POOL_MAX - 1). Few do best: more spread the same queries over more sockets.', 3, 1, 100),
+  DATABASE_PIPELINE_CONNECTIONS: int('PostgreSQL connections that queries outside a transaction share, pipelined (part of DATABASE_POOL_MAX; at most DATABASE_POOL_MAX - 1). Few do best: more spread the same queries over more sockets; more keep a slow statement from delaying every read behind it.', 1, 1, 100),
   DATABASE_PREPARED_STATEMENTS: Type.Boolean({ description: 'Run queries as named prepared statements (parsed once per connection). Turn off behind a transaction-mode pooler such as PgBouncer before 1.21.', default: true }),
   REDIS_URL: Type.Optional(Type.String({ description: 'redis://… ; unset: in-process stores (one instance only).', pattern: '^rediss?://.+' })),
   DATA_DIR: Type.String({ description: 'Directory for development keys, uploaded documents and the SMS outbox.', default: './data' }),

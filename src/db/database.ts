@@ -26,7 +26,7 @@ export interface Database {
 export interface DatabaseOptions {
   /** PostgreSQL connections in all (default 10): `pipelineConnections` of them for queries outside transactions, the rest for transactions. */
   poolMax?: number;
-  /** Connections that queries outside a transaction share, pipelined (default 3; postgres-js.ts says why few). */
+  /** Connections that queries outside a transaction share, pipelined (default 1; postgres-js.ts says why few). */
   pipelineConnections?: number;
   /** Named prepared statements on PostgreSQL (postgres-js.ts); off behind a transaction-mode pooler. Default on. */
   prepare?: boolean;
@@ -111,10 +111,16 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
   const counters: PoolStats = { inFlight: 0, transactions: 0, waiting: 0 };
   const poolMax = options.poolMax ?? 10;
   // With room for at least one transaction beside them, pipelined queries get connections of their own; otherwise all share one pool.
-  const pipelined = Math.min(options.pipelineConnections ?? 3, poolMax - 1);
+  const pipelined = Math.min(options.pipelineConnections ?? 1, poolMax - 1);
   const client = (max: number) => postgres(url, {
     max,
     connect_timeout: 3,
+    // Queries in flight on one connection before postgres.js queues the next ones in the pool. A queued
+    // query is sent only once its connection has answered everything in flight, so past the default
+    // (100) a busy connection runs stop-and-go batches: at 1000 concurrent clients, policy reads on one
+    // connection went from 6,900 to 8,300-8,500/s with this raised (bench, quick runs). Not in
+    // postgres.js's types or README, but an option its code reads (src/index.js; the version is pinned).
+    ...({ max_pipeline: 1000 } as object),
     idle_timeout: 30,
     // Reconnect at once, then a little later per failure, at most 0.5 s: during an outage requests fail fast
     // (503) instead of queueing behind postgres.js's default backoff, which grows to 20 s.

@@ -82,11 +82,15 @@ export class PoolExhaustedError extends Error {
  * pipelining up: one query per connection at a time, as with pg.)
  *
  * Pipelined reads do best on few connections (`sql`). postgres.js sends a
- * query to an idle connection first, so a pool of 10 spread concurrent
- * queries over 10 sockets, one write and one read each per turn of the event
- * loop, and those socket calls were the API's largest cost after parsing
- * (8% of a policy list's CPU). On 3 connections, policy reads at 1000
- * concurrent clients went from 1.6x to 2.5x the bench's reference server.
+ * query to an idle connection first, and to the busy ones in turn, so a pool
+ * of 10 spread concurrent queries over 10 sockets, one write and one read
+ * each per turn of the event loop, and those socket calls were the API's
+ * largest cost after parsing (8% of a policy list's CPU). On 3 connections,
+ * policy reads at 1000 concurrent clients went from 1.6x to 2.5x the bench's
+ * reference server; on 1 (with a deeper pipeline, database.ts), from about
+ * 6,900 to 8,300-8,500 reads/s, where 2 or 3 stayed at 6,400-7,200. The
+ * price: a slow statement delays every read pipelined behind it (up to
+ * statement_timeout); DATABASE_PIPELINE_CONNECTIONS trades that back.
  * Transactions reserve their connections from a pool of their own
  * (`reserveFrom`), where writes outside a transaction are pipelined too, so
  * no read waits behind a commit's WAL flush on its socket (isRead).
