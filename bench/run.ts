@@ -46,9 +46,6 @@ async function main(): Promise<void> {
   const verifyRates = options.skipArgon2 ? [] : await argon2Rates(options, storedHash);
   const startTimes = options.skipPglite ? null : await pgliteStarts(options, logPath);
   const compiledStartTimes = options.skipPglite ? null : await pgliteStarts(options, logPath, COMPILED);
-  // Those emptied node_modules/.cache/bima, bundle included: put it back as npm install leaves it, so that
-  // npm start's idle memory below is of a start that serves, not of one that first builds.
-  if (!options.skipPglite) buildBundle();
 
   const dbName = `bima_bench_${stamp.toLowerCase()}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'bima-bench-'));
@@ -172,8 +169,8 @@ function buildBundle(): number {
 
 async function pgliteStarts(options: BenchOptions, logPath: string, args = NPM_START): Promise<StartTimes> {
   console.log(`PGlite start-to-ready, node ${args.join(' ')}:`);
-  // npm install prepares npm start's template (postinstall); the compiled build makes its own on its first start.
-  return measurePgliteStart(ROOT, options.port + 2, 3, logPath, args, args === NPM_START ? ['scripts/start.mjs', '--prepare'] : undefined);
+  // npm install prepares the template (postinstall), which every form running from the checkout shares (pglite-template.ts).
+  return measurePgliteStart(ROOT, options.port + 2, 3, logPath, args, ['scripts/start.mjs', '--prepare']);
 }
 
 async function prepareFixtures(options: BenchOptions, apiUrl: string, dbUrl: string): Promise<Fixtures> {

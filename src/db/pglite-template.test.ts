@@ -27,10 +27,29 @@ function tarOf(entries: Array<{ name: string; type?: '0' | '5' | '2'; data?: str
 }
 
 describe('the PGlite template', () => {
-  it('is kept beside PGlite, named by its version and the migrations\' code', () => {
+  it('is kept beside PGlite, named by its version and the migrations\' sources', () => {
     const path = templatePath();
     expect(path).toMatch(/node_modules[/\\]\.cache[/\\]bima[/\\]pglite-\d+\.\d+\.\d+-[0-9a-f]{16}\.tar\.gz$/);
     expect(templatePath()).toBe(path);
+  });
+
+  it('is one for every form that runs from the checkout: its name follows the migrations\' TypeScript text, not the code that runs', () => {
+    const real = templatePath();
+    const copy = mkdtempSync(join(tmpdir(), 'bima-migrations-'));
+    try {
+      for (const name of Object.keys(migrations)) writeFileSync(join(copy, `${name}.ts`), readFileSync(join('src', 'db', 'migrations', `${name}.ts`)));
+      // The same text elsewhere: the same template, whatever compiled or transformed it.
+      expect(templatePath(copy)).toBe(real);
+      const last = join(copy, `${Object.keys(migrations).at(-1)!}.ts`);
+      writeFileSync(last, `${readFileSync(last, 'utf8')}\n// edited\n`);
+      expect(templatePath(copy)).not.toBe(real);
+      // Without the sources (the Docker image), the running code names it: another template, and a stable one.
+      const none = join(copy, 'none');
+      expect(templatePath(none)).not.toBe(real);
+      expect(templatePath(none)).toBe(templatePath(none));
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
   });
 
   it('a fresh database starts from it, already migrated, once one is kept', async () => {

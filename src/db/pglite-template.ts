@@ -20,25 +20,38 @@ import { migrations } from './migrate.js';
  * about 300 ms when PGlite decompresses it itself (measured on an in-memory
  * cluster: 0.40 s to start from the plain tar, 0.69 s from the .tar.gz).
  *
- * The code of the migrations differs between tsx, Vitest and the compiled
- * build, so each keeps its own template. Reading one marks it as used; writing
- * one removes the others that no form has used for a day (an older PGlite,
- * migrations since changed).
+ * The migrations are identified by their TypeScript sources
+ * (src/db/migrations/<name>.ts) where the checkout has them, so every form
+ * that runs from it (npm start's bundle, tsx, Vitest, the compiled build)
+ * shares the one template npm install prepared: the compiled build's first
+ * start took 4-6 s when it made its own. Where a source is missing (the
+ * Docker image holds compiled code only) that migration's compiled code
+ * stands in for it, which gives that form a template of its own. Reading one
+ * marks it as used; writing one removes the others that no form has used for
+ * a day (an older PGlite, migrations since changed).
  */
-export function templatePath(): string | null {
+export function templatePath(sources?: string): string | null {
   try {
     const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
     const marker = join('node_modules', '@electric-sql', 'pglite');
     const at = entry.lastIndexOf(marker);
     if (at === -1) return null;
     const packageDir = entry.slice(0, at + marker.length);
+    const root = entry.slice(0, at);
     const { version } = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version: string };
-    const code = Object.entries(migrations).map(([name, m]) => `${name}\n${m.up.toString()}\n${m.down?.toString() ?? ''}`).join('\n');
-    const key = createHash('sha256').update(version).update('\n').update(code).digest('hex').slice(0, 16);
-    return join(entry.slice(0, at), 'node_modules', '.cache', 'bima', `pglite-${version}-${key}.tar.gz`);
+    const key = createHash('sha256').update(version).update('\n').update(migrationsIdentity(sources ?? join(root, 'src', 'db', 'migrations'))).digest('hex').slice(0, 16);
+    return join(root, 'node_modules', '.cache', 'bima', `pglite-${version}-${key}.tar.gz`);
   } catch {
     return null;
   }
+}
+
+/** Each migration's name and source text (or, without the source, its compiled code), in order. */
+export function migrationsIdentity(sources: string): string {
+  return Object.entries(migrations).map(([name, m]) => {
+    const source = join(sources, `${name}.ts`);
+    return `${name}\n${existsSync(source) ? readFileSync(source, 'utf8') : `compiled\n${m.up.toString()}\n${m.down?.toString() ?? ''}`}`;
+  }).join('\n');
 }
 
 /**
