@@ -47,7 +47,7 @@ export function templatePath(sources?: string): string | null {
 }
 
 /** Each migration's name and source text (or, without the source, its compiled code), in order. */
-export function migrationsIdentity(sources: string): string {
+function migrationsIdentity(sources: string): string {
   return Object.entries(migrations).map(([name, m]) => {
     const source = join(sources, `${name}.ts`);
     return `${name}\n${existsSync(source) ? readFileSync(source, 'utf8') : `compiled\n${m.up.toString()}\n${m.down?.toString() ?? ''}`}`;
