@@ -24,6 +24,8 @@ export interface Measurement {
   server?: ServerSamples;
   /** Cores used per process group during the measured run (see cpu.ts). */
   cpu?: CpuShares;
+  /** Login only: the raw argon2id verify rate (2 in flight) measured just before it, with the API idle. */
+  rawVerifyPerSecond?: number;
 }
 
 export interface LoadSpec {

@@ -58,8 +58,13 @@ function scenarioTable(rows: Measurement[], requests: Record<string, string>): s
 function targets(r: RunReport): string[] {
   const best = Math.max(...r.verifyRates.map((v) => v.perSecond));
   const loginRows = [...r.results.entries()].map(([c, rows]) => [c, rows.find((m) => m.name === 'login')] as const).filter(([, m]) => m);
-  const loginText = loginRows.map(([c, m]) => `${f(m!.okRps)} logins/s at ${c} conn. = ${ratio(m!.okRps, best)}`).join('; ');
-  const loginOk = loginRows.length && r.verifyRates.length ? loginRows.every(([, m]) => m!.okRps >= 0.9 * best) : null;
+  // Each login level against the raw rate measured just before it (older reports: the best rate at the run's start).
+  const rawFor = (m: Measurement) => m.rawVerifyPerSecond ?? best;
+  const loginText = loginRows.map(([c, m]) => `${f(m!.okRps)} logins/s at ${c} conn. = ${ratio(m!.okRps, rawFor(m!))} of ${f(rawFor(m!))}/s`).join('; ');
+  const loginOk = loginRows.length && r.verifyRates.length ? loginRows.every(([, m]) => m!.okRps >= 0.9 * rawFor(m!)) : null;
+  const basis = loginRows.some(([, m]) => m!.rawVerifyPerSecond !== undefined)
+    ? ` (each against the raw rate measured just before it, 2 in flight with the API idle; at the run's start the best was ${f(best)}/s)`
+    : ' (the best raw rate at the run\'s start)';
   const start = (t: StartTimes | null, label: string) => {
     if (!t) return `| PGlite start-to-ready < 3 s, ${label} | n/a | not measured |`;
     const cold = median(t.coldMs);
@@ -69,7 +74,7 @@ function targets(r: RunReport): string[] {
   return [
     '| target (issue 8) | measured | verdict |',
     '| --- | --- | --- |',
-    `| login ≥ 0.9× raw argon2id verify rate | ${loginText || 'n/a'} of the best raw rate (${f(best)}/s) | ${verdict(loginOk)} |`,
+    `| login ≥ 0.9× raw argon2id verify rate | ${loginText ? loginText + basis : 'n/a'} | ${verdict(loginOk)} |`,
     `| login storm: read p95 storm/quiet < 2× | ${r.storm ? `${f(r.storm.p95Ratio, 2)}× (${f(r.storm.quiet.p95)} → ${f(r.storm.storm.p95)} ms)` : 'n/a'} | ${verdict(r.storm ? r.storm.p95Ratio < 2 : null)} |`,
     `| idle RSS < 150 MB, \`${r.apiCommand}\` | ${r.memory ? `${f(r.memory.minIdleRssMb)} MB settled (lowest while idle, to ${f(r.memory.idleAgeS, 0)} s after start); ${f(r.memory.idleRssMb)} MB 3 s after seeding` : 'n/a'} | settled ${verdict(r.memory ? r.memory.minIdleRssMb < 150 : null)}, at 3 s ${verdict(r.memory ? r.memory.idleRssMb < 150 : null)} |`,
     `| idle RSS < 150 MB, \`${r.otherCommand}\` | ${r.memory ? `${f(r.memory.otherMinIdleRssMb)} MB settled; ${f(r.memory.otherIdleRssMb)} MB 3 s after start` : 'n/a'} | settled ${verdict(r.memory ? r.memory.otherMinIdleRssMb < 150 : null)}, at 3 s ${verdict(r.memory ? r.memory.otherIdleRssMb < 150 : null)} |`,
