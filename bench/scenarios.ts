@@ -53,8 +53,23 @@ export const SCENARIOS: Scenario[] = [
     key: 'policy-list',
     title: 'Scoped policy list',
     server: 'api',
-    request: 'GET /api/v1/policies?limit=20 (as an agent)',
+    request: 'GET /api/v1/policies?limit=20 (as an agent; the first page of each, asked again and again: from the page cache)',
     build: (f) => rotating(f.agentTokens, (token) => ({ method: 'GET', path: '/api/v1/policies?limit=20', headers: bearer(token) })),
+  },
+  {
+    // The list's pages are cached until a row under them changes (src/shared/page-cache.ts), and nothing changes during the
+    // run: the scenario above measures pages served from the cache. Here no page is asked for twice, so each is rendered.
+    key: 'policy-list-rendered',
+    title: 'Scoped policy list, every page rendered',
+    server: 'api',
+    request: 'GET /api/v1/policies?limit=20&created_to={a different far-future instant each time} (as an agent: no page asked for twice, so none from the cache)',
+    build: (f) => {
+      let n = 0;
+      const farFuture = Date.UTC(2100, 0, 1);
+      return rotating(f.agentTokens, (token) => ({
+        method: 'GET', path: `/api/v1/policies?limit=20&created_to=${new Date(farFuture + n++).toISOString()}`, headers: bearer(token),
+      }));
+    },
   },
   {
     key: 'policy-read',

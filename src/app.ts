@@ -91,7 +91,10 @@ export async function buildApp(config: Config, infra: Infrastructure) {
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
   app.addSchema(ProblemSchema);
 
-  const services = buildServices(config, infra, (event, method, outcome) => app.metrics?.authOutcomes.inc({ event, method, outcome }));
+  const services = buildServices(config, infra, {
+    authEvent: (event, method, outcome) => app.metrics?.authOutcomes.inc({ event, method, outcome }),
+    pageCache: (cache, outcome) => app.metrics?.pageCacheLookups.inc({ cache, outcome }),
+  });
   app.decorate('services', services);
   app.addHook('onReady', () => services.broadcast.start());
   app.addHook('onClose', () => services.broadcast.stop());

@@ -28,6 +28,7 @@ import { UsersService } from './modules/users/users.service.js';
 import type { Clock } from './shared/clock.js';
 import { createLocalDocumentStore, MemoryDocumentStore, type DocumentStore } from './shared/document-store.js';
 import type { KeyValueStore } from './shared/kv-store.js';
+import { Generation, PageCache, type PageCacheOutcome } from './shared/page-cache.js';
 import type { SmsSender } from './shared/sms.js';
 
 /** What the outside world hands the app: built by server.ts, or by tests with fakes for SMS and the clock. */
@@ -66,8 +67,14 @@ export interface Services {
 
 export type AuthEventHook = (event: string, method: string, outcome: string) => void;
 
+/** Where services report what metrics count. */
+export interface Observers {
+  authEvent?: AuthEventHook;
+  pageCache?: (cache: string, outcome: PageCacheOutcome) => void;
+}
+
 /** Wires the services once per app; modules get what they need from here, never from globals. */
-export function buildServices(config: Config, infra: Infrastructure, onAuthEvent?: AuthEventHook): Services {
+export function buildServices(config: Config, infra: Infrastructure, observers: Observers = {}): Services {
   const { database, kv, sms, clock, keys } = infra;
   const db = database.db;
   const hasher = new PasswordHasher(config.HASH_CONCURRENCY, config.HASH_QUEUE_MAX);
@@ -84,15 +91,17 @@ export function buildServices(config: Config, infra: Infrastructure, onAuthEvent
     (phone) => security.record('otp_brute_force', 'high', { ip: null, userId: null, details: { phone_last4: phone.slice(-4) } }),
     new OtpSendLimits({ perPhoneHour: config.OTP_SENDS_PER_PHONE_HOUR, perPhoneDay: config.OTP_SENDS_PER_PHONE_DAY, perIpHour: config.OTP_SENDS_PER_IP_HOUR,
       smsBudgetHour: config.SMS_BUDGET_PER_HOUR }, kv.redis, kv.prefix));
+  const policyListPages = new PageCache({ generation: new Generation(db, 'policy_list'), maxSize: config.POLICY_LIST_CACHE_MB * 1_000_000,
+    observe: (outcome) => observers.pageCache?.('policy_list', outcome) });
   const customers = new CustomersService({ db, clock, callers });
-  const auth = new AuthService({ db, clock, config, hasher, keys, otp, revocations, callers, onAuthEvent, security,
+  const auth = new AuthService({ db, clock, config, hasher, keys, otp, revocations, callers, onAuthEvent: observers.authEvent, security,
     onPhoneVerified: (trx, user) => customers.linkVerifiedPolicyholder(trx, user) });
   const users = new UsersService({ db, clock, hasher, auth, callers });
   const providers = new ProvidersService({ db, clock, callers, productsForSale });
   const agents = new AgentsService({ db, clock, auth, otp, providers, callers });
   const agentDocuments = new AgentDocumentsService({ db, clock, agents, store: infra.documents ?? defaultDocumentStore(config), callers });
   const directory = { providers, products: new ProductsService({ db, clock, callers, productsForSale }), agents, agentDocuments, customers };
-  return { ...directory, auth, users, regions: new RegionsService(db, clock), audit: new AuditService(db, users), featureFlags: new FeatureFlagsService(db, clock), policies: new PoliciesService(db, clock, callers, productsForSale), hasher, broadcast, revocations, callers, otp, security };
+  return { ...directory, auth, users, regions: new RegionsService(db, clock), audit: new AuditService(db, users), featureFlags: new FeatureFlagsService(db, clock), policies: new PoliciesService(db, clock, callers, productsForSale, policyListPages), hasher, broadcast, revocations, callers, otp, security };
 }
 
 /** Production sets OTP_SECRET; development keeps a generated one beside its keys; tests get a random one. */

@@ -10,6 +10,7 @@ import * as m0005 from './migrations/0005-policies.js';
 import * as m0006 from './migrations/0006-security-events.js';
 import * as m0007 from './migrations/0007-list-indexes.js';
 import * as m0008 from './migrations/0008-room-for-hot-updates.js';
+import * as m0009 from './migrations/0009-cache-generations.js';
 
 /**
  * Migrations are listed here rather than read from a folder so the same list
@@ -25,6 +26,7 @@ export const migrations: Record<string, Migration> = {
   '0006-security-events': m0006,
   '0007-list-indexes': m0007,
   '0008-room-for-hot-updates': m0008,
+  '0009-cache-generations': m0009,
 };
 
 /**

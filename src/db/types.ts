@@ -111,6 +111,12 @@ export interface AuditChainHeadTable {
   hash: string;
 }
 
+export interface CacheGenerationsTable {
+  name: string;
+  /** bigint: read as text. */
+  generation: Generated<string>;
+}
+
 export interface IdempotencyKeysTable {
   user_id: string;
   key: string;
@@ -361,6 +367,7 @@ export interface DB {
   audit_events: AuditEventsTable;
   audit_chain_head: AuditChainHeadTable;
   idempotency_keys: IdempotencyKeysTable;
+  cache_generations: CacheGenerationsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

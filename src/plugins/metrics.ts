@@ -14,6 +14,7 @@ export interface AppMetrics {
   registry: Registry;
   authOutcomes: Counter<'event' | 'method' | 'outcome'>;
   rateLimitHits: Counter<'scope'>;
+  pageCacheLookups: Counter<'cache' | 'outcome'>;
   dbQueryDuration: Histogram<'kind'>;
 }
 
@@ -48,6 +49,12 @@ export default fp(
       registry,
       authOutcomes: new Counter({ name: 'auth_events_total', help: 'Authentication events by kind, method and outcome.', labelNames: ['event', 'method', 'outcome'], registers: [registry] }),
       rateLimitHits: new Counter({ name: 'rate_limit_hits_total', help: 'Requests refused by a rate limit.', labelNames: ['scope'], registers: [registry] }),
+      pageCacheLookups: new Counter({
+        name: 'page_cache_lookups_total',
+        help: 'Cached-page lookups by cache and outcome: hit (served), stale (rendered again: its rows changed), miss (rendered: not kept).',
+        labelNames: ['cache', 'outcome'],
+        registers: [registry],
+      }),
       dbQueryDuration: new Histogram({
         name: 'db_query_duration_seconds',
         help: 'Database query time.',

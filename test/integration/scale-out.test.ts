@@ -3,7 +3,7 @@ import { createAccount } from '../../src/bootstrap.js';
 import { PasswordHasher } from '../../src/modules/auth/auth.passwords.js';
 import { systemClock } from '../../src/shared/clock.js';
 import { nextPhone, TEST_PASSWORD, type TestContext } from '../helpers/app.js';
-import { createProduct, createProvider } from '../helpers/factories-directory.js';
+import { createActiveAgent, createCustomer, createProduct, createProvider } from '../helpers/factories-directory.js';
 import { startInstances, type Instance } from './instances.js';
 
 let cluster: Awaited<ReturnType<typeof startInstances>>;
@@ -88,6 +88,23 @@ describe('two instances on one PostgreSQL and Redis', () => {
     const refused = await quote();
     expect(refused.statusCode).toBe(422);
     expect(refused.json().errors[0].message).toMatch(/^PRODUCT_NOT_ACTIVE/);
+  });
+
+  it('a policy edited through one instance is on the other\'s next page of the list, though it had the page cached', async () => {
+    const asContext = { ...a, clock: systemClock } as unknown as TestContext;
+    const provider = await createProvider(asContext);
+    const product = await createProduct(asContext, provider.id);
+    const seller = await createActiveAgent(asContext, { providerIds: [provider.id] });
+    const customer = await createCustomer(asContext, seller.agentId);
+    const draft = await a.app.inject({ method: 'POST', url: '/api/v1/policies', headers: seller.headers,
+      payload: { product_id: product.id, customer_id: customer.id, sum_assured_paise: 50_000_000, term_years: 20, premium_mode: 'annual' } });
+    expect(draft.statusCode, draft.body).toBe(201);
+    const page = async () => (await b.app.inject({ method: 'GET', url: '/api/v1/policies', headers: seller.headers })).json().items as Array<{ term_years: number }>;
+    expect((await page()).map((p) => p.term_years)).toEqual([20]);
+    expect((await page()).map((p) => p.term_years)).toEqual([20]);
+    const edit = await a.app.inject({ method: 'PUT', url: `/api/v1/policies/${draft.json().id}`, headers: { ...seller.headers, 'if-match': 'W/"1"' }, payload: { term_years: 25 } });
+    expect(edit.statusCode, edit.body).toBe(200);
+    expect((await page()).map((p) => p.term_years)).toEqual([25]);
   });
 
   it('a lockout counts failures across instances', async () => {

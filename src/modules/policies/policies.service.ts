@@ -9,9 +9,10 @@ import { renderedRows } from '../../db/json-render.js';
 import { decodeCursor, renderPage, toPage } from '../../shared/pagination.js';
 import { appendAuditEvent, SYSTEM_CONTEXT, type AuditContext } from '../audit/audit.repository.js';
 import { ratingRulesOf } from '../providers/products.schemas.js';
-import { assertActiveAgent, type Actor } from '../rbac/rbac.scope.js';
+import { assertActiveAgent, scopeKey, type Actor } from '../rbac/rbac.scope.js';
 import type { Callers } from '../rbac/rbac.callers.js';
 import { assertIfMatch } from '../../shared/etag.js';
+import type { PageCache } from '../../shared/page-cache.js';
 import { formatPolicyNumber } from './policy-number.js';
 import { computePremium, checkEligibility } from './premium.js';
 import { earnCommissions } from './policies.commissions.js';
@@ -28,6 +29,11 @@ import {
 import { allowedTargets, findTransition, guardRefusal, type Effect, type Mover, type TransitionRule } from './policies.state-machine.js';
 import type { ProductsForSale } from './policies.products.js';
 
+/** A cached page's key: the caller's scope and the query, everything the page depends on besides the rows. */
+function pageKey(actor: Actor, query: PolicyListQuery): string {
+  return `${scopeKey(actor)}\n${JSON.stringify(query)}`;
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** What a transition's side effect adds to the row and to the audit entry. */
@@ -42,7 +48,14 @@ interface EffectResult {
  * event; changes to an existing policy lock its row first.
  */
 export class PoliciesService {
-  constructor(private readonly db: Kysely<DB>, private readonly clock: Clock, private readonly callers: Callers, private readonly productsForSale: ProductsForSale) {}
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly clock: Clock,
+    private readonly callers: Callers,
+    private readonly productsForSale: ProductsForSale,
+    /** Pages of the list, on generation 'policy_list' (migration 0009). */
+    private readonly listPages: PageCache,
+  ) {}
 
   async quote(principal: Principal, body: QuoteBody): Promise<Quote> {
     await this.actorOf(principal);
@@ -77,6 +90,10 @@ export class PoliciesService {
   /** A page of the policies in the caller's scope as JSON text (PageSchema of PolicySchema, the items rendered by PostgreSQL). */
   async list(principal: Principal, query: PolicyListQuery): Promise<string> {
     const actor = await this.actorOf(principal);
+    return this.listPages.get(pageKey(actor, query), () => this.renderList(actor, query));
+  }
+
+  private async renderList(actor: Actor, query: PolicyListQuery): Promise<string> {
     const limit = query.limit ?? 20;
     const direction = query.sort === 'created_at' ? 'asc' : 'desc';
     const rows = await repo.listPolicies(this.db, actor, { filters: query, direction, after: readCursor(query.cursor), limit });

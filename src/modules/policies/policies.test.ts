@@ -425,3 +425,45 @@ describe('reading policies: scope of every role', () => {
     }
   });
 });
+
+describe('the list\'s page cache', () => {
+  const firstPage = async (who: Who) => {
+    const response = await api(who, 'GET', '/policies?limit=50');
+    expect(response.statusCode).toBe(200);
+    return response.json().items as { id: string; agent_id: string; term_years: number; version: number }[];
+  };
+  const lookups = async (outcome: string) => {
+    const text = (await ctx.app.inject({ method: 'GET', url: '/metrics' })).body;
+    return Number(new RegExp(`^page_cache_lookups_total\\{cache="policy_list",outcome="${outcome}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  };
+
+  it('never answers one caller with another\'s page, even asked the same thing at the same moment', async () => {
+    await firstPage(junior);
+    await firstPage(stranger);
+    const [mine, theirs, holders] = await Promise.all([firstPage(junior), firstPage(stranger), firstPage(policyholder)]);
+    expect(mine.length).toBeGreaterThan(0);
+    expect(theirs.length).toBeGreaterThan(0);
+    expect(mine.every((p) => p.agent_id === junior.agentId)).toBe(true);
+    expect(theirs.every((p) => p.agent_id === stranger.agentId)).toBe(true);
+    expect(holders.some((p) => p.agent_id === stranger.agentId)).toBe(false);
+  });
+
+  it('serves a page asked for again from the cache, and counts it', async () => {
+    await firstPage(senior);
+    const hits = await lookups('hit');
+    expect(await firstPage(senior)).toEqual(await firstPage(senior));
+    expect(await lookups('hit')).toBe(hits + 2);
+  });
+
+  it('shows a draft created, edited or moved through the API in the caller\'s very next page', async () => {
+    const before = await firstPage(junior);
+    const draft = (await api(junior, 'POST', '/policies', draftBody())).json();
+    const afterCreate = await firstPage(junior);
+    expect(before.length).toBeLessThan(50);
+    expect(afterCreate.map((p) => p.id).sort()).toEqual([draft.id, ...before.map((p) => p.id)].sort());
+    expect((await api(junior, 'PUT', `/policies/${draft.id}`, { term_years: 25 }, { 'if-match': 'W/"1"' })).statusCode).toBe(200);
+    expect((await firstPage(junior)).find((p) => p.id === draft.id)).toMatchObject({ term_years: 25, version: 2 });
+    // The senior agent's page holds its team's policies: the junior's edit reaches it too.
+    expect((await firstPage(senior)).find((p) => p.id === draft.id)).toMatchObject({ term_years: 25, version: 2 });
+  });
+});

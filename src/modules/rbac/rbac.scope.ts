@@ -25,6 +25,16 @@ export interface Actor {
   teamAgentIds: string[];
 }
 
+/**
+ * Names the caller's scope for keying cached answers: every field of the
+ * actor but the session, so two callers share a key only if every scope rule
+ * (those here and any added later) treats them alike.
+ */
+export function scopeKey(actor: Actor): string {
+  const { sessionId: _session, ...scope } = actor;
+  return JSON.stringify(scope);
+}
+
 /** Agents are sellers only once approved; a pending or suspended agent may touch nothing but its own profile. */
 export function assertActiveAgent(actor: Actor): void {
   if ((actor.role === 'junior_agent' || actor.role === 'senior_agent') && actor.agentStatus !== 'active') {

@@ -1,0 +1,109 @@
+import { LRUCache } from 'lru-cache';
+import { sql, type CompiledQuery, type Kysely } from 'kysely';
+import type { DB } from '../db/types.js';
+
+/**
+ * A counter that PostgreSQL advances in the transaction of every change to
+ * the rows one cached view is built from (the triggers of migration 0009).
+ *
+ * read() answers the counter as of a moment after it was called. Callers in
+ * the same turn of the event loop share one query, sent once all of them have
+ * asked; a caller never joins a query already on its way, whose snapshot could
+ * predate a change that caller has already seen commit.
+ */
+export class Generation {
+  private next: Promise<string> | null = null;
+  private readonly query: CompiledQuery<{ generation: string }>;
+
+  constructor(private readonly db: Kysely<DB>, private readonly name: string) {
+    this.query = sql<{ generation: string }>`SELECT generation::text AS generation FROM cache_generations WHERE name = ${name}`.compile(db);
+  }
+
+  read(): Promise<string> {
+    this.next ??= new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      this.next = null;
+      const row = (await this.db.executeQuery(this.query)).rows[0];
+      if (!row) throw new Error(`No cache generation named ${this.name}: are the migrations applied?`);
+      return row.generation;
+    });
+    return this.next;
+  }
+}
+
+export type PageCacheOutcome = 'hit' | 'miss' | 'stale';
+
+export interface PageCacheOptions {
+  generation: Generation;
+  /** About the bytes of answers kept (characters, plus an allowance per entry); 0 turns caching off. */
+  maxSize: number;
+  observe?: (outcome: PageCacheOutcome) => void;
+}
+
+interface Entry {
+  generation: string;
+  body: string;
+}
+
+/** What an entry costs beyond its text: the key, the entry and LRU bookkeeping. */
+const ENTRY_OVERHEAD = 256;
+
+/**
+ * Rendered answers (JSON text) that are expensive to build and asked for far
+ * more often than the rows under them change, such as the first page of an
+ * agent's policies, which the app loads on every visit to its home screen.
+ *
+ * An answer is served from here only if the view's generation, read after the
+ * request arrived, equals the one read before the answer was rendered: then no
+ * change to anything it was built from has committed since, and the answer is
+ * exactly what rendering it now would give. That costs one tiny query shared
+ * by every request of the same turn, where a miss renders in full. There is no
+ * time to live and nothing to broadcast: the database is the only judge, on
+ * every instance, whoever made the change.
+ *
+ * The key must name everything the answer depends on besides those rows: the
+ * caller's scope and the query.
+ */
+export class PageCache {
+  private readonly entries: LRUCache<string, Entry> | null;
+  /** Renders in flight, so requests for the same page at the same generation share one. */
+  private readonly rendering = new Map<string, { generation: string; body: Promise<string> }>();
+  private readonly generation: Generation;
+  private readonly observe: (outcome: PageCacheOutcome) => void;
+
+  constructor(options: PageCacheOptions) {
+    this.generation = options.generation;
+    this.observe = options.observe ?? (() => undefined);
+    this.entries = options.maxSize > 0
+      ? new LRUCache<string, Entry>({ maxSize: options.maxSize, sizeCalculation: (entry, key) => entry.body.length + key.length + ENTRY_OVERHEAD })
+      : null;
+  }
+
+  async get(key: string, render: () => Promise<string>): Promise<string> {
+    const entries = this.entries;
+    if (!entries) return render();
+    const generation = await this.generation.read();
+    const entry = entries.get(key);
+    if (entry?.generation === generation) {
+      this.observe('hit');
+      return entry.body;
+    }
+    this.observe(entry ? 'stale' : 'miss');
+    // A render started at this generation read the rows after the generation
+    // did; if they changed since, the generation has moved on too and this
+    // caller would not have read the same one.
+    const inFlight = this.rendering.get(key);
+    if (inFlight?.generation === generation) return inFlight.body;
+    const body = render();
+    const mine = { generation, body };
+    this.rendering.set(key, mine);
+    try {
+      const text = await body;
+      // A render from an older generation that finished last must not replace a newer one.
+      const kept = entries.peek(key);
+      if (!kept || BigInt(kept.generation) < BigInt(generation)) entries.set(key, { generation, body: text });
+      return text;
+    } finally {
+      if (this.rendering.get(key) === mine) this.rendering.delete(key);
+    }
+  }
+}
