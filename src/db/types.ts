@@ -111,10 +111,12 @@ export interface AuditChainHeadTable {
   hash: string;
 }
 
+/** One of a view's counter rows (migration 0009); bigints read as text. */
 export interface CacheGenerationsTable {
   name: string;
-  /** bigint: read as text. */
+  slot: number;
   generation: Generated<string>;
+  token: Generated<string>;
 }
 
 export interface IdempotencyKeysTable {

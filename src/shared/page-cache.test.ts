@@ -47,8 +47,9 @@ function counting(target: Kysely<DB>, holdFirst?: Promise<void>): { db: Kysely<D
   return { db: proxy, queries: () => queries };
 }
 
+/** The count of committed changes under the policy list. */
 const generationNow = async () =>
-  (await sql<{ generation: string }>`SELECT generation::text AS generation FROM cache_generations WHERE name = 'policy_list'`.execute(db)).rows[0]!.generation;
+  BigInt((await sql<{ n: string }>`SELECT sum(generation)::text AS n FROM cache_generations WHERE name = 'policy_list'`.execute(db)).rows[0]!.n);
 
 describe('a page cache on the policy_list generation', () => {
   let cache: PageCache;
@@ -98,7 +99,7 @@ describe('a page cache on the policy_list generation', () => {
     expect(renders).toBe(1);
     const before = await generationNow();
     await change();
-    expect(BigInt(await generationNow())).toBeGreaterThan(BigInt(before));
+    expect(await generationNow()).toBeGreaterThan(before);
     text = 'changed';
     expect(await cache.get('k', render)).toBe('changed');
     expect(outcomes.at(-1)).toBe('stale');
@@ -116,25 +117,68 @@ describe('a page cache on the policy_list generation', () => {
   });
 
   it('counts one change per transaction, however many rows it writes, and none for a transaction rolled back', async () => {
-    const before = BigInt(await generationNow());
+    const before = await generationNow();
     await db.transaction().execute(async (trx) => {
       await trx.updateTable('policies').set({ term_years: sql`term_years + 1` }).where('agent_id', '=', agent.agentId).execute();
       await trx.updateTable('customers').set({ full_name: 'Again Renamed' }).where('id', '=', customerId).execute();
       await trx.updateTable('policies').set({ term_years: sql`term_years - 1` }).where('agent_id', '=', agent.agentId).execute();
     });
-    expect(BigInt(await generationNow())).toBe(before + 1n);
+    expect(await generationNow()).toBe(before + 1n);
     await cache.get('k', render);
     await expect(db.transaction().execute(async (trx) => {
       await trx.updateTable('policies').set({ term_years: 99 }).where('id', '=', policyId).execute();
       throw new Error('changed my mind');
     })).rejects.toThrow('changed my mind');
-    expect(BigInt(await generationNow())).toBe(before + 1n);
+    expect(await generationNow()).toBe(before + 1n);
     expect(await cache.get('k', render)).toBe('first');
     expect(renders).toBe(1);
   });
 
+  it('counts a change kept past a savepoint rolled back, and not one the savepoint took back', async () => {
+    const before = await generationNow();
+    const touch = (trx: Kysely<DB>) => trx.updateTable('policies').set({ term_years: sql`term_years + 1` }).where('id', '=', policyId).execute();
+    await db.transaction().execute(async (trx) => {
+      await sql`SAVEPOINT s`.execute(trx);
+      await touch(trx);
+      await sql`ROLLBACK TO SAVEPOINT s`.execute(trx);
+    });
+    expect(await generationNow()).toBe(before);
+    await db.transaction().execute(async (trx) => {
+      await sql`SAVEPOINT s`.execute(trx);
+      await touch(trx);
+      await sql`ROLLBACK TO SAVEPOINT s`.execute(trx);
+      await touch(trx);
+    });
+    expect(await generationNow()).toBe(before + 1n);
+  });
+
+  it('cannot be switched off by setting its once-per-transaction marker beforehand', async () => {
+    const before = await generationNow();
+    await db.transaction().execute(async (trx) => {
+      await sql`SET LOCAL bima.counted_policy_list = 'on'`.execute(trx);
+      await trx.updateTable('policies').set({ term_years: sql`term_years + 1` }).where('id', '=', policyId).execute();
+    });
+    expect(await generationNow()).toBe(before + 1n);
+  });
+
+  it('tells a state from an earlier one with the same count (a restore, or a failover that lost commits)', async () => {
+    const slots = async () => (await db.selectFrom('cache_generations').select(['slot', 'generation']).where('name', '=', 'policy_list').execute());
+    const seen = await slots();
+    await db.updateTable('policies').set({ term_years: sql`term_years + 1` }).where('id', '=', policyId).execute();
+    text = 'built on a commit that will be lost';
+    expect(await cache.get('k', render)).toBe(text);
+    // The commit is lost: its counter row goes back to what it was.
+    const moved = (await slots()).find((row) => seen.find((old) => old.slot === row.slot)!.generation !== row.generation)!;
+    await db.updateTable('cache_generations').set({ generation: sql`generation - 1` }).where('name', '=', 'policy_list').where('slot', '=', moved.slot).execute();
+    // Another change brings the count back to the same number.
+    await db.updateTable('policies').set({ term_years: sql`term_years + 2` }).where('id', '=', policyId).execute();
+    text = 'after the failover';
+    expect(await cache.get('k', render)).toBe('after the failover');
+    expect(outcomes.at(-1)).toBe('stale');
+  });
+
   it('a TRUNCATE of a watched table moves the generation too (it fires no row triggers)', async () => {
-    const before = BigInt(await generationNow());
+    const before = await generationNow();
     // Emptying a real table would take other tests' fixtures: the function runs as the TRUNCATE triggers run it, on a probe table,
     // and the watched tables are checked to carry those triggers.
     await db.transaction().execute(async (trx) => {
@@ -142,11 +186,11 @@ describe('a page cache on the policy_list generation', () => {
       await sql`CREATE TRIGGER probe_truncate AFTER TRUNCATE ON truncate_probe FOR EACH STATEMENT EXECUTE FUNCTION bump_cache_generation('policy_list')`.execute(trx);
       await sql`TRUNCATE truncate_probe`.execute(trx);
     });
-    expect(BigInt(await generationNow())).toBe(before + 1n);
-    const triggers = await sql<{ tgname: string }>`SELECT tgname FROM pg_trigger WHERE tgname LIKE '%truncate_bumps_policy_list' ORDER BY tgname`.execute(db);
-    expect(triggers.rows.map((r) => r.tgname)).toEqual(
-      ['agent_providers', 'agents', 'customers', 'policies', 'regions', 'users'].map((t) => `${t}_truncate_bumps_policy_list`),
-    );
+    expect(await generationNow()).toBe(before + 1n);
+    const triggers = await sql<{ definition: string }>`
+      SELECT pg_get_triggerdef(t.oid) AS definition FROM pg_trigger t WHERE t.tgname LIKE '%truncate_bumps_policy_list' ORDER BY t.tgname`.execute(db);
+    expect(triggers.rows.map((r) => r.definition)).toEqual(['agent_providers', 'agents', 'customers', 'policies', 'regions', 'users'].map((table) =>
+      `CREATE TRIGGER ${table}_truncate_bumps_policy_list AFTER TRUNCATE ON public.${table} FOR EACH STATEMENT EXECUTE FUNCTION bump_cache_generation('policy_list')`));
   });
 
   it('requests of one turn share one generation query, sent after all of them asked', async () => {
@@ -173,6 +217,7 @@ describe('a page cache on the policy_list generation', () => {
     release();
     await Promise.all([early, late]);
     expect(queries()).toBe(2);
+    expect((await late).startsWith(`${await generationNow()}:`)).toBe(true);
   });
 
   it('shares one render among requests for the same page at the same generation', async () => {
@@ -188,6 +233,26 @@ describe('a page cache on the policy_list generation', () => {
     release();
     expect(await waiting).toEqual(Array(5).fill('slow page'));
     expect(renders).toBe(1);
+  });
+
+  it('does not hand a caller a render that began before a change it saw commit, nor let that render replace a newer page', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const early = cache.get('k', async () => {
+      renders++;
+      await gate;
+      return 'rendered before the change';
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the early render has begun
+    expect(renders).toBe(1);
+    await db.updateTable('policies').set({ term_years: sql`term_years + 1` }).where('id', '=', policyId).execute();
+    text = 'rendered after the change';
+    expect(await cache.get('k', render)).toBe('rendered after the change');
+    release();
+    expect(await early).toBe('rendered before the change');
+    expect(await cache.get('k', render)).toBe('rendered after the change');
+    expect(renders).toBe(2);
+    expect(outcomes.at(-1)).toBe('hit');
   });
 
   it('keeps nothing from a render that failed', async () => {

@@ -4,7 +4,11 @@ import type { DB } from '../db/types.js';
 
 /**
  * A counter that PostgreSQL advances in the transaction of every change to
- * the rows one cached view is built from (the triggers of migration 0009).
+ * the rows one cached view is built from (the triggers of migration 0009),
+ * read as `<count>:<fingerprint>`: the count rises with every committed
+ * change, and the fingerprint (the XOR of a token drawn at each bump) tells
+ * apart two states with the same count across a restore or a failover that
+ * lost commits.
  *
  * read() answers the counter as of a moment after it was called. Callers in
  * the same turn of the event loop share one query, sent once all of them have
@@ -13,22 +17,26 @@ import type { DB } from '../db/types.js';
  */
 export class Generation {
   private next: Promise<string> | null = null;
-  private readonly query: CompiledQuery<{ generation: string }>;
+  private readonly query: CompiledQuery<{ generation: string | null }>;
 
   constructor(private readonly db: Kysely<DB>, private readonly name: string) {
-    this.query = sql<{ generation: string }>`SELECT generation::text AS generation FROM cache_generations WHERE name = ${name}`.compile(db);
+    this.query = sql<{ generation: string | null }>`
+      SELECT sum(generation)::text || ':' || bit_xor(token)::text AS generation FROM cache_generations WHERE name = ${name}`.compile(db);
   }
 
   read(): Promise<string> {
     this.next ??= new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
       this.next = null;
-      const row = (await this.db.executeQuery(this.query)).rows[0];
-      if (!row) throw new Error(`No cache generation named ${this.name}: are the migrations applied?`);
-      return row.generation;
+      const generation = (await this.db.executeQuery(this.query)).rows[0]?.generation;
+      if (!generation) throw new Error(`No cache generation named ${this.name}: are the migrations applied?`);
+      return generation;
     });
     return this.next;
   }
 }
+
+/** The count part of a generation. */
+const count = (generation: string): bigint => BigInt(generation.slice(0, generation.indexOf(':')));
 
 export type PageCacheOutcome = 'hit' | 'miss' | 'stale';
 
@@ -100,7 +108,7 @@ export class PageCache {
       const text = await body;
       // A render from an older generation that finished last must not replace a newer one.
       const kept = entries.peek(key);
-      if (!kept || BigInt(kept.generation) < BigInt(generation)) entries.set(key, { generation, body: text });
+      if (!kept || count(kept.generation) < count(generation)) entries.set(key, { generation, body: text });
       return text;
     } finally {
       if (this.rendering.get(key) === mine) this.rendering.delete(key);

@@ -455,7 +455,7 @@ describe('the list\'s page cache', () => {
     expect(await lookups('hit')).toBe(hits + 2);
   });
 
-  it('shows a draft created, edited or moved through the API in the caller\'s very next page', async () => {
+  it('shows a draft created or edited through the API in the caller\'s very next page, and in its manager\'s', async () => {
     const before = await firstPage(junior);
     const draft = (await api(junior, 'POST', '/policies', draftBody())).json();
     const afterCreate = await firstPage(junior);
