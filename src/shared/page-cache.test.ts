@@ -161,7 +161,7 @@ describe('a page cache on the policy_list generation', () => {
     expect(await generationNow()).toBe(before + 1n);
   });
 
-  it('tells a state from an earlier one with the same count (a restore, or a failover that lost commits)', async () => {
+  it('tells a state from an earlier one with the same count (a restore, or a failover that lost commits), and keeps pages again at once', async () => {
     const slots = async () => (await db.selectFrom('cache_generations').select(['slot', 'generation']).where('name', '=', 'policy_list').execute());
     const seen = await slots();
     await db.updateTable('policies').set({ term_years: sql`term_years + 1` }).where('id', '=', policyId).execute();
@@ -175,6 +175,9 @@ describe('a page cache on the policy_list generation', () => {
     text = 'after the failover';
     expect(await cache.get('k', render)).toBe('after the failover');
     expect(outcomes.at(-1)).toBe('stale');
+    // And the new page is kept in place of the old one, though their counts are equal.
+    expect(await cache.get('k', render)).toBe('after the failover');
+    expect(outcomes.at(-1)).toBe('hit');
   });
 
   it('a TRUNCATE of a watched table moves the generation too (it fires no row triggers)', async () => {

@@ -16,6 +16,8 @@ import type { DB } from '../db/types.js';
  * predate a change that caller has already seen commit.
  */
 export class Generation {
+  /** The value the last read answered (null before the first). */
+  latest: string | null = null;
   private next: Promise<string> | null = null;
   private readonly query: CompiledQuery<{ generation: string | null }>;
 
@@ -29,14 +31,12 @@ export class Generation {
       this.next = null;
       const generation = (await this.db.executeQuery(this.query)).rows[0]?.generation;
       if (!generation) throw new Error(`No cache generation named ${this.name}: are the migrations applied?`);
+      this.latest = generation;
       return generation;
     });
     return this.next;
   }
 }
-
-/** The count part of a generation. */
-const count = (generation: string): bigint => BigInt(generation.slice(0, generation.indexOf(':')));
 
 export type PageCacheOutcome = 'hit' | 'miss' | 'stale';
 
@@ -106,9 +106,9 @@ export class PageCache {
     this.rendering.set(key, mine);
     try {
       const text = await body;
-      // A render from an older generation that finished last must not replace a newer one.
-      const kept = entries.peek(key);
-      if (!kept || count(kept.generation) < count(generation)) entries.set(key, { generation, body: text });
+      // Kept only if it can still be served: a render from before the latest
+      // change (which may have finished after a newer one) must not replace it.
+      if (generation === this.generation.latest) entries.set(key, { generation, body: text });
       return text;
     } finally {
       if (this.rendering.get(key) === mine) this.rendering.delete(key);
