@@ -47,6 +47,16 @@ function counting(target: Kysely<DB>, holdFirst?: Promise<void>): { db: Kysely<D
   return { db: proxy, queries: () => queries };
 }
 
+/** A committed change to the fixture policy (or, given a transaction, one inside it). */
+const changePolicy = (on: Kysely<DB> = db) => on.updateTable('policies').set({ term_years: sql`term_years + 1` }).where('id', '=', policyId).execute();
+
+/** A promise that stays pending until `open()`. */
+function gate(): { opened: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
 /** The count of committed changes under the policy list. */
 const generationNow = async () =>
   BigInt((await sql<{ n: string }>`SELECT sum(generation)::text AS n FROM cache_generations WHERE name = 'policy_list'`.execute(db)).rows[0]!.n);
@@ -79,7 +89,7 @@ describe('a page cache on the policy_list generation', () => {
 
   // Each change commits on its own; the page must be rendered again after every one.
   const changes: Array<[string, () => Promise<unknown>]> = [
-    ['a policy', () => db.updateTable('policies').set({ term_years: sql`term_years + 1` }).where('id', '=', policyId).execute()],
+    ['a policy', () => changePolicy()],
     ['a new policy', async () => insertPolicy(ctx, { productId: (await db.selectFrom('products').select('id').executeTakeFirstOrThrow()).id, providerId, customerId, agentId: agent.agentId, createdBy: agent.userId })],
     ['a customer', () => db.updateTable('customers').set({ full_name: 'Renamed Customer' }).where('id', '=', customerId).execute()],
     ['an agent (team, region)', () => db.updateTable('agents').set({ manager_agent_id: null, version: sql`version + 1` }).where('id', '=', agent.agentId).execute()],
@@ -136,18 +146,17 @@ describe('a page cache on the policy_list generation', () => {
 
   it('counts a change kept past a savepoint rolled back, and not one the savepoint took back', async () => {
     const before = await generationNow();
-    const touch = (trx: Kysely<DB>) => trx.updateTable('policies').set({ term_years: sql`term_years + 1` }).where('id', '=', policyId).execute();
     await db.transaction().execute(async (trx) => {
       await sql`SAVEPOINT s`.execute(trx);
-      await touch(trx);
+      await changePolicy(trx);
       await sql`ROLLBACK TO SAVEPOINT s`.execute(trx);
     });
     expect(await generationNow()).toBe(before);
     await db.transaction().execute(async (trx) => {
       await sql`SAVEPOINT s`.execute(trx);
-      await touch(trx);
+      await changePolicy(trx);
       await sql`ROLLBACK TO SAVEPOINT s`.execute(trx);
-      await touch(trx);
+      await changePolicy(trx);
     });
     expect(await generationNow()).toBe(before + 1n);
   });
@@ -156,7 +165,7 @@ describe('a page cache on the policy_list generation', () => {
     const before = await generationNow();
     await db.transaction().execute(async (trx) => {
       await sql`SET LOCAL bima.counted_policy_list = 'on'`.execute(trx);
-      await trx.updateTable('policies').set({ term_years: sql`term_years + 1` }).where('id', '=', policyId).execute();
+      await changePolicy(trx);
     });
     expect(await generationNow()).toBe(before + 1n);
   });
@@ -164,14 +173,14 @@ describe('a page cache on the policy_list generation', () => {
   it('tells a state from an earlier one with the same count (a restore, or a failover that lost commits), and keeps pages again at once', async () => {
     const slots = async () => (await db.selectFrom('cache_generations').select(['slot', 'generation']).where('name', '=', 'policy_list').execute());
     const seen = await slots();
-    await db.updateTable('policies').set({ term_years: sql`term_years + 1` }).where('id', '=', policyId).execute();
+    await changePolicy();
     text = 'built on a commit that will be lost';
     expect(await cache.get('k', render)).toBe(text);
     // The commit is lost: its counter row goes back to what it was.
     const moved = (await slots()).find((row) => seen.find((old) => old.slot === row.slot)!.generation !== row.generation)!;
     await db.updateTable('cache_generations').set({ generation: sql`generation - 1` }).where('name', '=', 'policy_list').where('slot', '=', moved.slot).execute();
     // Another change brings the count back to the same number.
-    await db.updateTable('policies').set({ term_years: sql`term_years + 2` }).where('id', '=', policyId).execute();
+    await changePolicy();
     text = 'after the failover';
     expect(await cache.get('k', render)).toBe('after the failover');
     expect(outcomes.at(-1)).toBe('stale');
@@ -208,50 +217,48 @@ describe('a page cache on the policy_list generation', () => {
 
   it('never lets a caller join a generation query already on its way, which could miss a change the caller saw commit', async () => {
     // The first query is held on its way until the second caller has asked.
-    let release!: () => void;
-    const { db: slow, queries } = counting(db, new Promise<void>((resolve) => (release = resolve)));
+    const held = gate();
+    const { db: slow, queries } = counting(db, held.opened);
     const generation = new Generation(slow, 'policy_list');
     const early = generation.read();
     await new Promise((resolve) => setImmediate(resolve));
     expect(queries()).toBe(1);
-    await db.updateTable('policies').set({ term_years: sql`term_years + 1` }).where('id', '=', policyId).execute();
+    await changePolicy();
     const late = generation.read();
     expect(late).not.toBe(early);
-    release();
+    held.open();
     await Promise.all([early, late]);
     expect(queries()).toBe(2);
     expect((await late).startsWith(`${await generationNow()}:`)).toBe(true);
   });
 
   it('shares one render among requests for the same page at the same generation', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
+    const slowRender = gate();
     const slow = async () => {
       renders++;
-      await gate;
+      await slowRender.opened;
       return 'slow page';
     };
     const waiting = Promise.all(Array.from({ length: 5 }, () => cache.get('k', slow)));
     await new Promise((resolve) => setTimeout(resolve, 20));
-    release();
+    slowRender.open();
     expect(await waiting).toEqual(Array(5).fill('slow page'));
     expect(renders).toBe(1);
   });
 
   it('does not hand a caller a render that began before a change it saw commit, nor let that render replace a newer page', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
+    const slowRender = gate();
     const early = cache.get('k', async () => {
       renders++;
-      await gate;
+      await slowRender.opened;
       return 'rendered before the change';
     });
     await new Promise((resolve) => setTimeout(resolve, 20)); // the early render has begun
     expect(renders).toBe(1);
-    await db.updateTable('policies').set({ term_years: sql`term_years + 1` }).where('id', '=', policyId).execute();
+    await changePolicy();
     text = 'rendered after the change';
     expect(await cache.get('k', render)).toBe('rendered after the change');
-    release();
+    slowRender.open();
     expect(await early).toBe('rendered before the change');
     expect(await cache.get('k', render)).toBe('rendered after the change');
     expect(renders).toBe(2);

@@ -87,6 +87,12 @@ export async function buildTestApp(options: { env?: Record<string, string>; redi
   };
 }
 
+/** How many policy-list pages `app` has looked up with this outcome, as GET /metrics reports it. */
+export async function policyListLookups(app: App, outcome: 'hit' | 'miss' | 'stale'): Promise<number> {
+  const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+  return Number(new RegExp(`^page_cache_lookups_total\\{cache="policy_list",outcome="${outcome}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+}
+
 export const TEST_PASSWORD = 'correct horse battery staple 42';
 
 let phoneCounter = 0;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccount } from '../../src/bootstrap.js';
 import { PasswordHasher } from '../../src/modules/auth/auth.passwords.js';
 import { systemClock } from '../../src/shared/clock.js';
-import { nextPhone, TEST_PASSWORD, type TestContext } from '../helpers/app.js';
+import { nextPhone, policyListLookups, TEST_PASSWORD, type TestContext } from '../helpers/app.js';
 import { createActiveAgent, createCustomer, createProduct, createProvider } from '../helpers/factories-directory.js';
 import { startInstances, type Instance } from './instances.js';
 
@@ -100,14 +100,10 @@ describe('two instances on one PostgreSQL and Redis', () => {
       payload: { product_id: product.id, customer_id: customer.id, sum_assured_paise: 50_000_000, term_years: 20, premium_mode: 'annual' } });
     expect(draft.statusCode, draft.body).toBe(201);
     const page = async () => (await b.app.inject({ method: 'GET', url: '/api/v1/policies', headers: seller.headers })).json().items as Array<{ term_years: number }>;
-    const hits = async () => {
-      const text = (await b.app.inject({ method: 'GET', url: '/metrics' })).body;
-      return Number(/^page_cache_lookups_total\{cache="policy_list",outcome="hit"\} (\d+)/m.exec(text)?.[1] ?? 0);
-    };
     expect((await page()).map((p) => p.term_years)).toEqual([20]);
-    const before = await hits();
+    const before = await policyListLookups(b.app, 'hit');
     expect((await page()).map((p) => p.term_years)).toEqual([20]);
-    expect(await hits()).toBe(before + 1);
+    expect(await policyListLookups(b.app, 'hit')).toBe(before + 1);
     const edit = await a.app.inject({ method: 'PUT', url: `/api/v1/policies/${draft.json().id}`, headers: { ...seller.headers, 'if-match': 'W/"1"' }, payload: { term_years: 25 } });
     expect(edit.statusCode, edit.body).toBe(200);
     expect((await page()).map((p) => p.term_years)).toEqual([25]);

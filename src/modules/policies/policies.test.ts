@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, createUser, signIn, signInAs, type SignedIn, type TestContext } from '../../../test/helpers/app.js';
+import { buildTestApp, createUser, policyListLookups, signIn, signInAs, type SignedIn, type TestContext } from '../../../test/helpers/app.js';
 import {
   createActiveAgent, createCustomer, createProvider, createRegion, signInProviderAdmin, signInRegionalManager, type AgentFixture, type ProviderFixture,
 } from '../../../test/helpers/factories-directory.js';
@@ -432,10 +432,6 @@ describe('the list\'s page cache', () => {
     expect(response.statusCode).toBe(200);
     return response.json().items as { id: string; agent_id: string; term_years: number; version: number }[];
   };
-  const lookups = async (outcome: string) => {
-    const text = (await ctx.app.inject({ method: 'GET', url: '/metrics' })).body;
-    return Number(new RegExp(`^page_cache_lookups_total\\{cache="policy_list",outcome="${outcome}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
-  };
 
   it('never answers one caller with another\'s page, even asked the same thing at the same moment', async () => {
     await firstPage(junior);
@@ -450,9 +446,9 @@ describe('the list\'s page cache', () => {
 
   it('serves a page asked for again from the cache, and counts it', async () => {
     await firstPage(senior);
-    const hits = await lookups('hit');
+    const hits = await policyListLookups(ctx.app, 'hit');
     expect(await firstPage(senior)).toEqual(await firstPage(senior));
-    expect(await lookups('hit')).toBe(hits + 2);
+    expect(await policyListLookups(ctx.app, 'hit')).toBe(hits + 2);
   });
 
   it('shows a draft created or edited through the API in the caller\'s very next page, and in its manager\'s', async () => {
