@@ -88,8 +88,17 @@ async function main(): Promise<void> {
     }, logPath, ROOT);
     await infra.waitFor200(`http://127.0.0.1:${refPort}/health`, performance.now(), 60_000, reference);
 
-    const fixtures = await prepareFixtures(options, apiUrl, dbUrl);
     const scenarios = SCENARIOS.filter((s) => options.only.length === 0 || options.only.includes(s.key));
+    // A second API on the same database, keys and Redis, with every page cache off: what each request costs when rendered.
+    const uncachedUrl = `http://127.0.0.1:${options.port + 2}`;
+    if (scenarios.some((s) => s.server === 'api-uncached')) {
+      const uncached = infra.startNode(apiArgs, {
+        ...apiEnv, PORT: String(options.port + 2), POLICY_LIST_CACHE_MB: '0', POLICY_DETAIL_CACHE_MB: '0', DATABASE_URL: dbUrl, REDIS_URL: options.redisUrl, DATA_DIR: dataDir,
+      }, logPath, ROOT);
+      await infra.waitFor200(`${uncachedUrl}/health/ready`, performance.now(), 60_000, uncached);
+    }
+    const urls = { api: apiUrl, 'api-uncached': uncachedUrl, reference: `http://127.0.0.1:${refPort}` };
+    const fixtures = await prepareFixtures(options, apiUrl, dbUrl);
     const results = new Map<number, Measurement[]>();
     const saveRaw = (extra: Record<string, unknown> = {}) =>
       writeFileSync(join(RESULTS, `${stamp}.json`), JSON.stringify({ options, results: Object.fromEntries(results), verifyRates, startTimes, ...extra }, null, 2));
@@ -101,7 +110,7 @@ async function main(): Promise<void> {
         // machine): login is held to a raw rate measured just before it, not minutes earlier.
         const raw = scenario.key === 'login' && !options.skipArgon2 ? await measureVerifyRate(storedHash, BENCH_PASSWORD, 2, options.verifySeconds) : null;
         if (raw) console.log(`  argon2id raw verify just before login, concurrency 2: ${raw.perSecond.toFixed(1)}/s`);
-        const measured = await measure(scenario, options, fixtures, connections, scenario.server === 'api' ? apiUrl : `http://127.0.0.1:${refPort}`);
+        const measured = await measure(scenario, options, fixtures, connections, urls[scenario.server]);
         rows.push(raw ? { ...measured, rawVerifyPerSecond: raw.perSecond } : measured);
         saveRaw();
         await sleep(1000);
@@ -200,7 +209,7 @@ async function measure(scenario: Scenario, options: BenchOptions, fixtures: Fixt
   const notes: string[] = [];
   const m = await runLoad({
     name: scenario.key, url, connections, durationS: options.durationS, warmupS: options.warmupS, requests: scenario.build(fixtures, connections, notes), notes,
-    ...(scenario.server === 'api' ? { metricsUrl: `${url}/metrics` } : {}),
+    ...(scenario.server !== 'reference' ? { metricsUrl: `${url}/metrics` } : {}),
   });
   console.log(`${String(connections).padStart(5)} conn  ${scenario.key.padEnd(12)} ${m.okRps.toFixed(0).padStart(7)} 2xx/s  p50 ${m.p50.toFixed(1)}  p95 ${m.p95.toFixed(1)}  p99 ${m.p99.toFixed(1)} ms  non-2xx ${m.non2xx}  errors ${m.errors}${m.non2xx ? `  ${JSON.stringify(m.statusCodes)}` : ''}${
     m.server ? `  [db in flight max ${m.server.dbInFlightMax}, loop lag p99 max ${m.server.loopLagP99MaxMs.toFixed(0)} ms]` : ''}${m.cpu ? `  [cores: ${cpuText(m.cpu)}]` : ''}`);

@@ -21,8 +21,8 @@ export interface Fixtures {
 export interface Scenario {
   key: string;
   title: string;
-  /** 'reference' runs against the reference server, everything else against the API. */
-  server: 'api' | 'reference';
+  /** 'reference' runs against the reference server; 'api-uncached' against a second API with its page caches off (POLICY_*_CACHE_MB=0). */
+  server: 'api' | 'api-uncached' | 'reference';
   /** What the issue names as the request. */
   request: string;
   build(fixtures: Fixtures, connections: number, notes: string[]): RequestSpec[];
@@ -75,7 +75,16 @@ export const SCENARIOS: Scenario[] = [
     key: 'policy-read',
     title: 'Policy read',
     server: 'api',
-    request: 'GET /api/v1/policies/{id} (the agent\'s own policy)',
+    request: 'GET /api/v1/policies/{id} (the agent\'s own policy, read again and again: from the read cache)',
+    build: (f) => rotating(f.policyReads, ({ token, policyId }) => ({ method: 'GET', path: `/api/v1/policies/${policyId}`, headers: bearer(token) })),
+  },
+  {
+    // The reads above are cached as the list's pages are, and nothing changes during the run: they come from the cache.
+    // The same reads here go to a second API with its caches off, so each is read and rendered.
+    key: 'policy-read-rendered',
+    title: 'Policy read, every one rendered',
+    server: 'api-uncached',
+    request: 'GET /api/v1/policies/{id} (the agent\'s own policy; a second API with POLICY_DETAIL_CACHE_MB=0, so none from a cache)',
     build: (f) => rotating(f.policyReads, ({ token, policyId }) => ({ method: 'GET', path: `/api/v1/policies/${policyId}`, headers: bearer(token) })),
   },
   {

@@ -18,7 +18,7 @@ import { Broadcast } from './shared/broadcast.js';
 import { AuthService } from './modules/auth/auth.service.js';
 import { CustomersService } from './modules/customers/customers.service.js';
 import { FeatureFlagsService } from './modules/feature-flags/feature-flags.service.js';
-import { PoliciesService } from './modules/policies/policies.service.js';
+import { PoliciesService, type PolicyPages } from './modules/policies/policies.service.js';
 import { ProductsService } from './modules/providers/products.service.js';
 import { ProvidersService } from './modules/providers/providers.service.js';
 import { RegionsService } from './modules/regions/regions.service.js';
@@ -91,8 +91,15 @@ export function buildServices(config: Config, infra: Infrastructure, observers: 
     (phone) => security.record('otp_brute_force', 'high', { ip: null, userId: null, details: { phone_last4: phone.slice(-4) } }),
     new OtpSendLimits({ perPhoneHour: config.OTP_SENDS_PER_PHONE_HOUR, perPhoneDay: config.OTP_SENDS_PER_PHONE_DAY, perIpHour: config.OTP_SENDS_PER_IP_HOUR,
       smsBudgetHour: config.SMS_BUDGET_PER_HOUR }, kv.redis, kv.prefix));
-  const policyListPages = new PageCache({ generation: new Generation(db, 'policy_list'), maxSize: config.POLICY_LIST_CACHE_MB * 1_000_000,
-    observe: (outcome) => observers.pageCache?.('policy_list', outcome) });
+  // One counter, named for the first view it served, covers every policy view (migrations 0009 and 0010);
+  // the two caches share its one query per event-loop turn.
+  const policyViews = new Generation(db, 'policy_list');
+  const policyPages: PolicyPages = {
+    list: new PageCache({ generation: policyViews, maxSize: config.POLICY_LIST_CACHE_MB * 1_000_000, textOf: (page) => page,
+      observe: (outcome) => observers.pageCache?.('policy_list', outcome) }),
+    detail: new PageCache({ generation: policyViews, maxSize: config.POLICY_DETAIL_CACHE_MB * 1_000_000, textOf: (policy) => policy.body,
+      observe: (outcome) => observers.pageCache?.('policy_detail', outcome) }),
+  };
   const customers = new CustomersService({ db, clock, callers });
   const auth = new AuthService({ db, clock, config, hasher, keys, otp, revocations, callers, onAuthEvent: observers.authEvent, security,
     onPhoneVerified: (trx, user) => customers.linkVerifiedPolicyholder(trx, user) });
@@ -101,7 +108,7 @@ export function buildServices(config: Config, infra: Infrastructure, observers: 
   const agents = new AgentsService({ db, clock, auth, otp, providers, callers });
   const agentDocuments = new AgentDocumentsService({ db, clock, agents, store: infra.documents ?? defaultDocumentStore(config), callers });
   const directory = { providers, products: new ProductsService({ db, clock, callers, productsForSale }), agents, agentDocuments, customers };
-  return { ...directory, auth, users, regions: new RegionsService(db, clock), audit: new AuditService(db, users), featureFlags: new FeatureFlagsService(db, clock), policies: new PoliciesService(db, clock, callers, productsForSale, policyListPages), hasher, broadcast, revocations, callers, otp, security };
+  return { ...directory, auth, users, regions: new RegionsService(db, clock), audit: new AuditService(db, users), featureFlags: new FeatureFlagsService(db, clock), policies: new PoliciesService(db, clock, callers, productsForSale, policyPages), hasher, broadcast, revocations, callers, otp, security };
 }
 
 /** Production sets OTP_SECRET; development keeps a generated one beside its keys; tests get a random one. */

@@ -35,6 +35,7 @@ export const EnvSchema = Type.Object({
   PRODUCT_CACHE_TTL_S: int('Seconds a product (with its provider\'s code and status) stays cached per instance for quotes; changes drop it at once on every instance (0: no cache).', 60, 0, 3600),
   CALLER_CACHE_TTL_S: int('Seconds a caller\'s user row, agent record and team stay cached per instance; changes drop them at once on every instance (0: no cache).', 10, 0, 300),
   POLICY_LIST_CACHE_MB: int('Megabytes of rendered policy-list pages kept per instance; one is served only while PostgreSQL shows that nothing it was built from has changed (0: no cache).', 16, 0, 4096),
+  POLICY_DETAIL_CACHE_MB: int('Megabytes of rendered single-policy answers (GET /policies/{id}) kept per instance, served on the same terms as the list\'s pages (0: no cache).', 16, 0, 4096),
   REFRESH_TOKEN_TTL_S: int('Refresh token (session) lifetime in seconds.', 2_592_000, 3600, 31_536_000),
   CORS_ORIGINS: Type.String({ description: 'Comma-separated allowed origins (none in production unless set).', default: '' }),
   RATE_LIMIT_MAX: int('General requests per client per window.', 300, 1),

@@ -11,6 +11,7 @@ import * as m0006 from './migrations/0006-security-events.js';
 import * as m0007 from './migrations/0007-list-indexes.js';
 import * as m0008 from './migrations/0008-room-for-hot-updates.js';
 import * as m0009 from './migrations/0009-cache-generations.js';
+import * as m0010 from './migrations/0010-policy-history-bumps.js';
 
 /**
  * Migrations are listed here rather than read from a folder so the same list
@@ -27,6 +28,7 @@ export const migrations: Record<string, Migration> = {
   '0007-list-indexes': m0007,
   '0008-room-for-hot-updates': m0008,
   '0009-cache-generations': m0009,
+  '0010-policy-history-bumps': m0010,
 };
 
 /**

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildTestApp, createUser, type TestContext } from '../../test/helpers/app.js';
@@ -62,7 +63,7 @@ const generationNow = async () =>
   BigInt((await sql<{ n: string }>`SELECT sum(generation)::text AS n FROM cache_generations WHERE name = 'policy_list'`.execute(db)).rows[0]!.n);
 
 describe('a page cache on the policy_list generation', () => {
-  let cache: PageCache;
+  let cache: PageCache<string>;
   let renders: number;
   let outcomes: PageCacheOutcome[];
   let text: string;
@@ -75,7 +76,7 @@ describe('a page cache on the policy_list generation', () => {
     renders = 0;
     outcomes = [];
     text = 'first';
-    cache = new PageCache({ generation: new Generation(db, 'policy_list'), maxSize: 1_000_000, observe: (o) => outcomes.push(o) });
+    cache = new PageCache<string>({ textOf: (page) => page, generation: new Generation(db, 'policy_list'), maxSize: 1_000_000, observe: (o) => outcomes.push(o) });
   });
 
   it('serves a page again without rendering it while nothing under it changes', async () => {
@@ -91,6 +92,9 @@ describe('a page cache on the policy_list generation', () => {
   const changes: Array<[string, () => Promise<unknown>]> = [
     ['a policy', () => changePolicy()],
     ['a new policy', async () => insertPolicy(ctx, { productId: (await db.selectFrom('products').select('id').executeTakeFirstOrThrow()).id, providerId, customerId, agentId: agent.agentId, createdBy: agent.userId })],
+    ['a policy\'s status history alone (the policy read answers it)', () => db.insertInto('policy_status_history').values({
+      id: randomUUID(), policy_id: policyId, from_status: 'draft', to_status: 'draft', reason: 'history written on its own', actor_id: agent.userId, created_at: new Date(),
+    }).execute()],
     ['a customer', () => db.updateTable('customers').set({ full_name: 'Renamed Customer' }).where('id', '=', customerId).execute()],
     ['an agent (team, region)', () => db.updateTable('agents').set({ manager_agent_id: null, version: sql`version + 1` }).where('id', '=', agent.agentId).execute()],
     ['an agent\'s providers', () => db.deleteFrom('agent_providers').where('agent_id', '=', agent.agentId).where('provider_id', '=', providerId).execute()],
@@ -201,13 +205,13 @@ describe('a page cache on the policy_list generation', () => {
     expect(await generationNow()).toBe(before + 1n);
     const triggers = await sql<{ definition: string }>`
       SELECT pg_get_triggerdef(t.oid) AS definition FROM pg_trigger t WHERE t.tgname LIKE '%truncate_bumps_policy_list' ORDER BY t.tgname`.execute(db);
-    expect(triggers.rows.map((r) => r.definition)).toEqual(['agent_providers', 'agents', 'customers', 'policies', 'regions', 'users'].map((table) =>
+    expect(triggers.rows.map((r) => r.definition)).toEqual(['agent_providers', 'agents', 'customers', 'policies', 'policy_status_history', 'regions', 'users'].map((table) =>
       `CREATE TRIGGER ${table}_truncate_bumps_policy_list AFTER TRUNCATE ON public.${table} FOR EACH STATEMENT EXECUTE FUNCTION bump_cache_generation('policy_list')`));
   });
 
   it('requests of one turn share one generation query, sent after all of them asked', async () => {
     const { db: observed, queries } = counting(db);
-    const shared = new PageCache({ generation: new Generation(observed, 'policy_list'), maxSize: 1_000_000 });
+    const shared = new PageCache<string>({ textOf: (page) => page, generation: new Generation(observed, 'policy_list'), maxSize: 1_000_000 });
     await shared.get('k', render);
     expect(queries()).toBe(1);
     await Promise.all(Array.from({ length: 20 }, () => shared.get('k', render)));
@@ -273,7 +277,7 @@ describe('a page cache on the policy_list generation', () => {
 
   it('with no room (POLICY_LIST_CACHE_MB=0) renders every time and asks the database nothing more', async () => {
     const { db: observed, queries } = counting(db);
-    const off = new PageCache({ generation: new Generation(observed, 'policy_list'), maxSize: 0 });
+    const off = new PageCache<string>({ textOf: (page) => page, generation: new Generation(observed, 'policy_list'), maxSize: 0 });
     await off.get('k', render);
     await off.get('k', render);
     expect(renders).toBe(2);
@@ -281,7 +285,7 @@ describe('a page cache on the policy_list generation', () => {
   });
 
   it('stays within its size, dropping the least recently used pages', async () => {
-    const small = new PageCache({ generation: new Generation(db, 'policy_list'), maxSize: 3 * (1000 + 256 + 2) });
+    const small = new PageCache<string>({ textOf: (page) => page, generation: new Generation(db, 'policy_list'), maxSize: 3 * (1000 + 256 + 2) });
     text = 'x'.repeat(1000);
     for (const key of ['p1', 'p2', 'p3', 'p4']) await small.get(key, render);
     expect(renders).toBe(4);

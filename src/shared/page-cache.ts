@@ -40,25 +40,28 @@ export class Generation {
 
 export type PageCacheOutcome = 'hit' | 'miss' | 'stale';
 
-export interface PageCacheOptions {
+export interface PageCacheOptions<V> {
   generation: Generation;
   /** About the bytes of answers kept (characters, plus an allowance per entry); 0 turns caching off. */
   maxSize: number;
+  /** The text an answer holds, which is what it weighs against maxSize. */
+  textOf: (answer: V) => string;
   observe?: (outcome: PageCacheOutcome) => void;
 }
 
-interface Entry {
+interface Entry<V> {
   generation: string;
-  body: string;
+  answer: V;
 }
 
 /** What an entry costs beyond its text: the key, the entry and LRU bookkeeping. */
 const ENTRY_OVERHEAD = 256;
 
 /**
- * Rendered answers (JSON text) that are expensive to build and asked for far
- * more often than the rows under them change, such as the first page of an
- * agent's policies, which the app loads on every visit to its home screen.
+ * Rendered answers (JSON text, with what the route sends beside it) that are
+ * expensive to build and asked for far more often than the rows under them
+ * change: the first page of an agent's policies, which the app loads on every
+ * visit to its home screen, and the policy a user opens again and again.
  *
  * An answer is served from here only if the view's generation, read after the
  * request arrived, equals the one read before the answer was rendered: then no
@@ -71,45 +74,47 @@ const ENTRY_OVERHEAD = 256;
  * The key must name everything the answer depends on besides those rows: the
  * caller's scope and the query.
  */
-export class PageCache {
-  private readonly entries: LRUCache<string, Entry> | null;
+export class PageCache<V> {
+  private readonly entries: LRUCache<string, Entry<V>> | null;
   /** Renders in flight, so requests for the same page at the same generation share one. */
-  private readonly rendering = new Map<string, { generation: string; body: Promise<string> }>();
+  private readonly rendering = new Map<string, { generation: string; answer: Promise<V> }>();
   private readonly generation: Generation;
   private readonly observe: (outcome: PageCacheOutcome) => void;
 
-  constructor(options: PageCacheOptions) {
+  constructor(options: PageCacheOptions<V>) {
     this.generation = options.generation;
     this.observe = options.observe ?? (() => undefined);
+    const { textOf } = options;
     this.entries = options.maxSize > 0
-      ? new LRUCache<string, Entry>({ maxSize: options.maxSize, sizeCalculation: (entry, key) => entry.body.length + key.length + ENTRY_OVERHEAD })
+      ? new LRUCache<string, Entry<V>>({ maxSize: options.maxSize, sizeCalculation: (entry, key) => textOf(entry.answer).length + key.length + ENTRY_OVERHEAD })
       : null;
   }
 
-  async get(key: string, render: () => Promise<string>): Promise<string> {
+  /** The answer for `key`, from the cache if it is still exact, else from `render` (whose failure is not kept). */
+  async get(key: string, render: () => Promise<V>): Promise<V> {
     const entries = this.entries;
     if (!entries) return render();
     const generation = await this.generation.read();
     const entry = entries.get(key);
     if (entry?.generation === generation) {
       this.observe('hit');
-      return entry.body;
+      return entry.answer;
     }
     this.observe(entry ? 'stale' : 'miss');
     // A render started at this generation read the rows after the generation
     // did; if they changed since, the generation has moved on too and this
     // caller would not have read the same one.
     const inFlight = this.rendering.get(key);
-    if (inFlight?.generation === generation) return inFlight.body;
-    const body = render();
-    const mine = { generation, body };
+    if (inFlight?.generation === generation) return inFlight.answer;
+    const answer = render();
+    const mine = { generation, answer };
     this.rendering.set(key, mine);
     try {
-      const text = await body;
+      const rendered = await answer;
       // Kept only if it can still be served: a render from before the latest
       // change (which may have finished after a newer one) must not replace it.
-      if (generation === this.generation.latest) entries.set(key, { generation, body: text });
-      return text;
+      if (generation === this.generation.latest) entries.set(key, { generation, answer: rendered });
+      return rendered;
     } finally {
       if (this.rendering.get(key) === mine) this.rendering.delete(key);
     }

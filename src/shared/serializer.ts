@@ -66,6 +66,20 @@ export function serializerController(): NonNullable<FastifyServerOptions['schema
 }
 
 /**
+ * The serializer a route answering `schema` gets (the same rewrite, the same
+ * compiler, Fastify's default options), for a service that keeps answers as
+ * text: what it writes is what the route would have written from the object.
+ * Compiled on first use, not at import, so start-up does not pay for it.
+ */
+export function lazySerializer<T>(schema: object): (value: T) => string {
+  let compiled: ((value: T) => string) | undefined;
+  return (value) => {
+    compiled ??= SerializerSelector()(undefined, undefined)({ schema: serializerFriendly(schema) as Json, method: 'GET', url: '', httpStatus: '200' }) as (value: T) => string;
+    return compiled(value);
+  };
+}
+
+/**
  * Answers with JSON text that PostgreSQL rendered in the shape of the route's
  * response schema (db/json-render.ts). Fastify sends a string under a JSON
  * content type as it is, so it is not serialised a second time; the schema

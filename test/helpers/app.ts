@@ -87,10 +87,10 @@ export async function buildTestApp(options: { env?: Record<string, string>; redi
   };
 }
 
-/** How many policy-list pages `app` has looked up with this outcome, as GET /metrics reports it. */
-export async function policyListLookups(app: App, outcome: 'hit' | 'miss' | 'stale'): Promise<number> {
+/** How many lookups `app` has made in one of its page caches with this outcome, as GET /metrics reports them. */
+export async function pageCacheLookups(app: App, cache: 'policy_list' | 'policy_detail', outcome: 'hit' | 'miss' | 'stale'): Promise<number> {
   const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
-  return Number(new RegExp(`^page_cache_lookups_total\\{cache="policy_list",outcome="${outcome}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  return Number(new RegExp(`^page_cache_lookups_total\\{cache="${cache}",outcome="${outcome}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
 }
 
 export const TEST_PASSWORD = 'correct horse battery staple 42';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccount } from '../../src/bootstrap.js';
 import { PasswordHasher } from '../../src/modules/auth/auth.passwords.js';
 import { systemClock } from '../../src/shared/clock.js';
-import { nextPhone, policyListLookups, TEST_PASSWORD, type TestContext } from '../helpers/app.js';
+import { nextPhone, pageCacheLookups, TEST_PASSWORD, type TestContext } from '../helpers/app.js';
 import { createActiveAgent, createCustomer, createProduct, createProvider } from '../helpers/factories-directory.js';
 import { startInstances, type Instance } from './instances.js';
 
@@ -90,7 +90,7 @@ describe('two instances on one PostgreSQL and Redis', () => {
     expect(refused.json().errors[0].message).toMatch(/^PRODUCT_NOT_ACTIVE/);
   });
 
-  it('a policy edited through one instance is on the other\'s next page of the list, though it had the page cached', async () => {
+  it('a policy edited through one instance is on the other\'s next page of the list and next read, though it had both cached', async () => {
     const asContext = { ...a, clock: systemClock } as unknown as TestContext;
     const provider = await createProvider(asContext);
     const product = await createProduct(asContext, provider.id);
@@ -101,12 +101,21 @@ describe('two instances on one PostgreSQL and Redis', () => {
     expect(draft.statusCode, draft.body).toBe(201);
     const page = async () => (await b.app.inject({ method: 'GET', url: '/api/v1/policies', headers: seller.headers })).json().items as Array<{ term_years: number }>;
     expect((await page()).map((p) => p.term_years)).toEqual([20]);
-    const before = await policyListLookups(b.app, 'hit');
+    const before = await pageCacheLookups(b.app, 'policy_list', 'hit');
     expect((await page()).map((p) => p.term_years)).toEqual([20]);
-    expect(await policyListLookups(b.app, 'hit')).toBe(before + 1);
+    expect(await pageCacheLookups(b.app, 'policy_list', 'hit')).toBe(before + 1);
+    const read = async () => {
+      const response = await b.app.inject({ method: 'GET', url: `/api/v1/policies/${draft.json().id}`, headers: seller.headers });
+      return { etag: response.headers.etag, term_years: response.json().term_years as number };
+    };
+    await read();
+    const readHits = await pageCacheLookups(b.app, 'policy_detail', 'hit');
+    expect(await read()).toEqual({ etag: 'W/"1"', term_years: 20 });
+    expect(await pageCacheLookups(b.app, 'policy_detail', 'hit')).toBe(readHits + 1);
     const edit = await a.app.inject({ method: 'PUT', url: `/api/v1/policies/${draft.json().id}`, headers: { ...seller.headers, 'if-match': 'W/"1"' }, payload: { term_years: 25 } });
     expect(edit.statusCode, edit.body).toBe(200);
     expect((await page()).map((p) => p.term_years)).toEqual([25]);
+    expect(await read()).toEqual({ etag: 'W/"2"', term_years: 25 });
   });
 
   it('a lockout counts failures across instances', async () => {

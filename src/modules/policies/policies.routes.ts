@@ -52,7 +52,7 @@ const policyRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (a
     },
   }, async (request, reply) => {
     const policy = await policies.get(request.requirePrincipal(), request.params.policy_id);
-    return reply.header('etag', etagOf(policy.version)).send(policy);
+    return sendRendered(reply.header('etag', etagOf(policy.version)), policy.body);
   });
 
   app.put('/policies/:policy_id', {

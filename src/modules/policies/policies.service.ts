@@ -13,6 +13,7 @@ import { assertActiveAgent, scopeKey, type Actor } from '../rbac/rbac.scope.js';
 import type { Callers } from '../rbac/rbac.callers.js';
 import { assertIfMatch } from '../../shared/etag.js';
 import type { PageCache } from '../../shared/page-cache.js';
+import { lazySerializer } from '../../shared/serializer.js';
 import { formatPolicyNumber } from './policy-number.js';
 import { computePremium, checkEligibility } from './premium.js';
 import { earnCommissions } from './policies.commissions.js';
@@ -22,7 +23,7 @@ import {
 } from './policies.eligibility.js';
 import * as repo from './policies.repository.js';
 import {
-  toCommissionResponse, toPolicyDetail,
+  PolicyDetailSchema, toCommissionResponse, toPolicyDetail,
   type CreatePolicyBody, type PolicyDetail, type PolicyListQuery, type PolicyRow, type Quote, type QuoteBody,
   type RenewalResult, type TransitionBody, type UpdatePolicyBody,
 } from './policies.schemas.js';
@@ -33,6 +34,24 @@ import type { ProductsForSale } from './policies.products.js';
 function pageKey(actor: Actor, query: PolicyListQuery): string {
   return `${scopeKey(actor)}\n${JSON.stringify(query)}`;
 }
+
+/** One policy as the read answers it: PolicyDetailSchema's JSON text, and the version its ETag names. */
+export interface RenderedPolicy {
+  version: number;
+  body: string;
+}
+
+/**
+ * Rendered answers kept per instance, both on the generation that migrations
+ * 0009 and 0010 advance with every change to a policy, its status history or
+ * anything a caller's scope resolves through.
+ */
+export interface PolicyPages {
+  list: PageCache<string>;
+  detail: PageCache<RenderedPolicy>;
+}
+
+const serializeDetail = lazySerializer<PolicyDetail>(PolicyDetailSchema);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -53,8 +72,7 @@ export class PoliciesService {
     private readonly clock: Clock,
     private readonly callers: Callers,
     private readonly productsForSale: ProductsForSale,
-    /** Pages of the list, on generation 'policy_list' (migration 0009). */
-    private readonly listPages: PageCache,
+    private readonly pages: PolicyPages,
   ) {}
 
   async quote(principal: Principal, body: QuoteBody): Promise<Quote> {
@@ -80,17 +98,21 @@ export class PoliciesService {
     });
   }
 
-  async get(principal: Principal, id: string): Promise<PolicyDetail> {
+  /** One policy in the caller's scope with its status history, as JSON text (a 404 if the caller may not see it). */
+  async get(principal: Principal, id: string): Promise<RenderedPolicy> {
     const actor = await this.actorOf(principal);
-    const found = await repo.findPolicyWithHistory(this.db, actor, id);
-    if (!found) throw notFound('Policy');
-    return toPolicyDetail(found.policy, found.history);
+    return this.pages.detail.get(`${scopeKey(actor)}\n${id}`, async () => {
+      const found = await repo.findPolicyWithHistory(this.db, actor, id);
+      if (!found) throw notFound('Policy');
+      const detail = toPolicyDetail(found.policy, found.history);
+      return { version: detail.version, body: serializeDetail(detail) };
+    });
   }
 
   /** A page of the policies in the caller's scope as JSON text (PageSchema of PolicySchema, the items rendered by PostgreSQL). */
   async list(principal: Principal, query: PolicyListQuery): Promise<string> {
     const actor = await this.actorOf(principal);
-    return this.listPages.get(pageKey(actor, query), () => this.renderList(actor, query));
+    return this.pages.list.get(pageKey(actor, query), () => this.renderList(actor, query));
   }
 
   private async renderList(actor: Actor, query: PolicyListQuery): Promise<string> {

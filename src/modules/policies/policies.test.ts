@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, createUser, policyListLookups, signIn, signInAs, type SignedIn, type TestContext } from '../../../test/helpers/app.js';
+import { buildTestApp, createUser, pageCacheLookups, signIn, signInAs, type SignedIn, type TestContext } from '../../../test/helpers/app.js';
 import {
   createActiveAgent, createCustomer, createProvider, createRegion, signInProviderAdmin, signInRegionalManager, type AgentFixture, type ProviderFixture,
 } from '../../../test/helpers/factories-directory.js';
@@ -446,9 +446,9 @@ describe('the list\'s page cache', () => {
 
   it('serves a page asked for again from the cache, and counts it', async () => {
     await firstPage(senior);
-    const hits = await policyListLookups(ctx.app, 'hit');
+    const hits = await pageCacheLookups(ctx.app, 'policy_list', 'hit');
     expect(await firstPage(senior)).toEqual(await firstPage(senior));
-    expect(await policyListLookups(ctx.app, 'hit')).toBe(hits + 2);
+    expect(await pageCacheLookups(ctx.app, 'policy_list', 'hit')).toBe(hits + 2);
   });
 
   it('shows a draft created or edited through the API in the caller\'s very next page, and in its manager\'s', async () => {
@@ -463,3 +463,57 @@ describe('the list\'s page cache', () => {
     expect((await firstPage(senior)).find((p) => p.id === draft.id)).toMatchObject({ term_years: 25, version: 2 });
   });
 });
+
+describe('the policy read\'s cache', () => {
+  const read = async (who: Who, id: string) => {
+    const response = await api(who, 'GET', `/policies/${id}`);
+    return { status: response.statusCode, etag: response.headers.etag, body: response.body };
+  };
+  const newDraft = async () => {
+    const created = await api(junior, 'POST', '/policies', draftBody());
+    expect(created.statusCode, created.body).toBe(201);
+    return created.json().id as string;
+  };
+
+  it('answers a policy read again from the cache, the same text and ETag, and counts it', async () => {
+    const id = await newDraft();
+    const first = await read(junior, id);
+    expect(first).toMatchObject({ status: 200, etag: 'W/"1"' });
+    const hits = await pageCacheLookups(ctx.app, 'policy_detail', 'hit');
+    expect(await read(junior, id)).toEqual(first);
+    expect(await pageCacheLookups(ctx.app, 'policy_detail', 'hit')).toBe(hits + 1);
+    expect(JSON.parse(first.body)).toMatchObject({ id, status: 'draft', version: 1, status_history: [{ from_status: null, to_status: 'draft' }] });
+  });
+
+  it('shows an edit and a status change in the very next read: fields, history and ETag', async () => {
+    const id = await newDraft();
+    await read(junior, id);
+    await read(junior, id);
+    expect((await api(junior, 'PUT', `/policies/${id}`, { term_years: 25 }, { 'if-match': 'W/"1"' })).statusCode).toBe(200);
+    const edited = await read(junior, id);
+    expect(edited.etag).toBe('W/"2"');
+    expect(JSON.parse(edited.body)).toMatchObject({ term_years: 25, version: 2 });
+    const moved = await api(junior, 'POST', `/policies/${id}/transitions`, { to: 'submitted' });
+    expect(moved.statusCode, moved.body).toBe(200);
+    const submitted = await read(junior, id);
+    expect(submitted.etag).toBe(moved.headers.etag);
+    expect(submitted.body).toBe(moved.body);
+    expect(JSON.parse(submitted.body).status_history.map((h: { to_status: string }) => h.to_status)).toEqual(['draft', 'submitted']);
+  });
+
+  it('never answers a caller outside the policy\'s scope from a read cached for someone inside it, even at the same moment', async () => {
+    const id = await newDraft();
+    expect((await read(junior, id)).status).toBe(200);
+    const [mine, manager, outsider, elsewhere, holder] = await Promise.all([
+      read(junior, id), read(senior, id), read(stranger, id), read(otherSeller, id), read(policyholder, id),
+    ]);
+    expect(mine.status).toBe(200);
+    expect(manager.body).toBe(mine.body);
+    expect(outsider.status).toBe(404);
+    expect(elsewhere.status).toBe(404);
+    // The junior's customer carries this policyholder's phone number: the policy is theirs to see too.
+    expect(holder.body).toBe(mine.body);
+    expect((await read(stranger, id)).status).toBe(404);
+  });
+});
+
