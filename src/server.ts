@@ -5,6 +5,7 @@ import { ConfigError, loadConfig, type Config } from './config/config.js';
 import { schedulePurge } from './db/maintenance.js';
 import { seedDemoData } from './db/seed.js';
 import { createInfrastructure } from './infrastructure.js';
+import { RespawnBackoff } from './shared/respawn.js';
 
 /** Process entry: configuration, infrastructure, app, listen; and a clean exit on SIGTERM/SIGINT. */
 async function start(config: Config): Promise<void> {
@@ -67,13 +68,19 @@ function main(): void {
       process.stderr.write('bima-api: Invalid environment variable WEB_CONCURRENCY: embedded PGlite serves one process; use PostgreSQL for several workers\n');
       process.exit(78);
     }
-    for (let i = 0; i < workers; i++) cluster.fork();
+    const bornAt = new Map<number, number>();
+    const fork = () => bornAt.set(cluster.fork().id, performance.now());
+    for (let i = 0; i < workers; i++) fork();
     let stopping = false;
+    const backoff = new RespawnBackoff();
     cluster.on('exit', (worker, code, signal) => {
       if (stopping) return;
-      // A worker that dies unexpectedly is replaced, so capacity does not erode silently.
-      process.stderr.write(`worker ${worker.process.pid} exited (${signal ?? code}); starting a replacement\n`);
-      cluster.fork();
+      // A worker that dies unexpectedly is replaced, so capacity does not erode silently; one whose start
+      // keeps failing, after a growing delay.
+      const delayMs = backoff.next(performance.now() - (bornAt.get(worker.id) ?? 0));
+      bornAt.delete(worker.id);
+      process.stderr.write(`worker ${worker.process.pid} exited (${signal ?? code}); starting a replacement${delayMs ? ` in ${delayMs / 1000} s` : ''}\n`);
+      setTimeout(() => stopping || fork(), delayMs);
     });
     const stop = () => {
       stopping = true;
