@@ -70,3 +70,12 @@ export function problems(...statuses: number[]): Record<number, TSchema> {
 }
 
 export const NoContentSchema = Type.Null({ description: 'No content.' });
+
+// Header schemas stay open: every request carries many other headers.
+const headerValue = (description: string) => Type.Optional(Type.String({ maxLength: 256, description }));
+export const IfMatchHeadersSchema = Type.Object({ 'if-match': headerValue('The ETag you read (W/"<version>"); a stale one answers 412.') });
+export const IfNoneMatchHeadersSchema = Type.Object({ 'if-none-match': headerValue('The ETag you hold; answered 304 while it is current.') });
+export const IdempotencyHeadersSchema = Type.Object({
+  'idempotency-key': headerValue('8 to 128 letters, digits or ._:-; a retry with the same key returns the first answer and creates nothing new.'),
+});
+export const NotModifiedSchema = Type.Null({ description: 'Not modified: your copy (If-None-Match) is current.' });

@@ -2,9 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Services } from '../../container.js';
 import { toIso } from '../../shared/clock.js';
-import { PageSchema, problems } from '../../shared/schemas.js';
-import { IfMatchHeadersSchema } from '../providers/providers.schemas.js';
-import { etagOf } from '../../shared/etag.js';
+import { IfMatchHeadersSchema, IfNoneMatchHeadersSchema, NotModifiedSchema, PageSchema, problems } from '../../shared/schemas.js';
+import { etagOf, replyVersioned } from '../../shared/etag.js';
 import documentRoutes from './agents.documents.routes.js';
 import * as s from './agents.schemas.js';
 import type { LifecycleAction } from './agents.service.js';
@@ -54,11 +53,11 @@ const agentRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (ap
     preHandler: app.authenticate,
     schema: {
       tags, summary: 'An agent\'s profile (itself, or in my scope)', security: bearer,
-      params: s.AgentParamsSchema, response: { 200: s.AgentSchema, ...problems(401, 404) },
+      params: s.AgentParamsSchema, headers: IfNoneMatchHeadersSchema, response: { 200: s.AgentSchema, 304: NotModifiedSchema, ...problems(401, 404) },
     },
   }, async (request, reply) => {
     const { agent, version } = await agents.get(request.requirePrincipal(), request.params.agent_id);
-    return reply.header('etag', etagOf(version)).send(agent);
+    return replyVersioned(request, reply, version, agent);
   });
 
   app.put('/agents/:agent_id', {

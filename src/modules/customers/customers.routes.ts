@@ -1,8 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Services } from '../../container.js';
-import { PageSchema, problems } from '../../shared/schemas.js';
-import { IdempotencyHeadersSchema, IfMatchHeadersSchema } from '../providers/providers.schemas.js';
-import { etagOf } from '../../shared/etag.js';
+import { IdempotencyHeadersSchema, IfMatchHeadersSchema, IfNoneMatchHeadersSchema, NotModifiedSchema, PageSchema, problems } from '../../shared/schemas.js';
+import { etagOf, replyVersioned } from '../../shared/etag.js';
 import * as s from './customers.schemas.js';
 
 const bearer = [{ bearerAuth: [] }];
@@ -35,11 +34,11 @@ const customerRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async 
     preHandler: app.authorize('customer.read'),
     schema: {
       tags, summary: 'A customer', security: bearer,
-      params: s.CustomerParamsSchema, response: { 200: s.CustomerSchema, ...problems(401, 403, 404) },
+      params: s.CustomerParamsSchema, headers: IfNoneMatchHeadersSchema, response: { 200: s.CustomerSchema, 304: NotModifiedSchema, ...problems(401, 403, 404) },
     },
   }, async (request, reply) => {
     const row = await customers.get(request.requirePrincipal(), request.params.customer_id);
-    return reply.header('etag', etagOf(row.version)).send(s.toCustomerResponse(row));
+    return replyVersioned(request, reply, row.version, s.toCustomerResponse(row));
   });
 
   // customer.read here, customer.update in the service after the scope check: a record out of scope is a 404 before it is a 403.

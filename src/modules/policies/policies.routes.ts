@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Services } from '../../container.js';
 import { Type } from 'typebox';
-import { PageSchema, problems, UuidSchema } from '../../shared/schemas.js';
-import { etagOf } from '../../shared/etag.js';
+import { IdempotencyHeadersSchema, IfMatchHeadersSchema, IfNoneMatchHeadersSchema, NotModifiedSchema, PageSchema, problems, UuidSchema } from '../../shared/schemas.js';
+import { etagOf, replyVersioned } from '../../shared/etag.js';
 import { sendRendered } from '../../shared/serializer.js';
 import * as s from './policies.schemas.js';
 
@@ -27,7 +27,7 @@ const policyRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (a
     schema: {
       tags, summary: 'Create a draft policy for one of my customers', security: bearer,
       description: 'The caller is the selling agent: it must be active, licensed and appointed by the product\'s provider. Honours Idempotency-Key.',
-      headers: s.IdempotencyHeadersSchema, body: s.CreatePolicyBodySchema,
+      headers: IdempotencyHeadersSchema, body: s.CreatePolicyBodySchema,
       response: { 201: s.PolicyDetailSchema, ...problems(401, 403, 404, 409, 422) },
     },
   }, async (request, reply) => {
@@ -48,11 +48,12 @@ const policyRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (a
     preHandler: app.authenticate,
     schema: {
       tags, summary: 'One policy with its status history', security: bearer,
-      params: PolicyParamsSchema, response: { 200: s.PolicyDetailSchema, ...problems(401, 403, 404) },
+      params: PolicyParamsSchema, headers: IfNoneMatchHeadersSchema, response: { 200: s.PolicyDetailSchema, 304: NotModifiedSchema, ...problems(401, 403, 404) },
     },
   }, async (request, reply) => {
     const policy = await policies.get(request.requirePrincipal(), request.params.policy_id);
-    return sendRendered(reply.header('etag', etagOf(policy.version)), policy.body);
+    const answer = replyVersioned(request, reply, policy.version, policy.body);
+    return typeof answer === 'string' ? sendRendered(reply, answer) : answer;
   });
 
   app.put('/policies/:policy_id', {
@@ -60,7 +61,7 @@ const policyRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (a
     schema: {
       tags, summary: 'Change a draft\'s terms or nominee; the premium is priced again', security: bearer,
       description: 'Only drafts, only by their selling agent (or a super_admin). Send If-Match with the ETag you read.',
-      params: PolicyParamsSchema, headers: s.IfMatchHeadersSchema, body: s.UpdatePolicyBodySchema,
+      params: PolicyParamsSchema, headers: IfMatchHeadersSchema, body: s.UpdatePolicyBodySchema,
       response: { 200: s.PolicyDetailSchema, ...problems(401, 403, 404, 409, 412, 422) },
     },
   }, async (request, reply) => {
@@ -73,7 +74,7 @@ const policyRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (a
     schema: {
       tags, summary: 'Move a policy along its lifecycle (submit, approve, reject, issue, lapse, revive, ...)', security: bearer,
       description: 'Agents submit or cancel their own drafts; an admin of the provider approves, rejects, issues (to: active, assigns the policy number) and moves active or lapsed policies. A move the state machine does not allow answers 409 INVALID_TRANSITION.',
-      params: PolicyParamsSchema, headers: s.IfMatchHeadersSchema, body: s.TransitionBodySchema,
+      params: PolicyParamsSchema, headers: IfMatchHeadersSchema, body: s.TransitionBodySchema,
       response: { 200: s.PolicyDetailSchema, ...problems(401, 403, 404, 409, 412, 422) },
     },
   }, async (request, reply) => {

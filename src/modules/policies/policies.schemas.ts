@@ -99,8 +99,6 @@ export const RenewalBodySchema = Type.Object(
   closed,
 );
 
-export const IfMatchHeadersSchema = Type.Object({ 'if-match': Type.Optional(Type.String({ maxLength: 64, description: 'ETag of the version you read: W/"<version>".' })) });
-export const IdempotencyHeadersSchema = Type.Object({ 'idempotency-key': Type.Optional(Type.String({ maxLength: 128, description: 'Retries with the same key return the first answer and create nothing new.' })) });
 
 export const PolicyListQuerySchema = Type.Object(
   {

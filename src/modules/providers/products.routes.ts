@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Services } from '../../container.js';
-import { PageSchema, problems } from '../../shared/schemas.js';
-import { etagOf } from '../../shared/etag.js';
+import { IdempotencyHeadersSchema, IfMatchHeadersSchema, IfNoneMatchHeadersSchema, NotModifiedSchema, PageSchema, problems } from '../../shared/schemas.js';
+import { etagOf, replyVersioned } from '../../shared/etag.js';
 import * as s from './products.schemas.js';
-import { IdempotencyHeadersSchema, IfMatchHeadersSchema, ProviderParamsSchema } from './providers.schemas.js';
+import { ProviderParamsSchema } from './providers.schemas.js';
 
 const bearer = [{ bearerAuth: [] }];
 const tags = ['products'];
@@ -37,11 +37,11 @@ const productRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (
     preHandler: app.authenticate,
     schema: {
       tags, summary: 'A product', security: bearer,
-      params: s.ProductParamsSchema, response: { 200: s.ProductSchema, ...problems(401, 404) },
+      params: s.ProductParamsSchema, headers: IfNoneMatchHeadersSchema, response: { 200: s.ProductSchema, 304: NotModifiedSchema, ...problems(401, 404) },
     },
   }, async (request, reply) => {
     const row = await products.get(request.params.provider_id, request.params.product_id);
-    return reply.header('etag', etagOf(row.version)).send(s.toProductResponse(row));
+    return replyVersioned(request, reply, row.version, s.toProductResponse(row));
   });
 
   app.put('/providers/:provider_id/products/:product_id', {

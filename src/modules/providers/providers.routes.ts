@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Services } from '../../container.js';
 import { toIso } from '../../shared/clock.js';
-import { PageSchema, problems } from '../../shared/schemas.js';
-import { etagOf } from '../../shared/etag.js';
+import { IdempotencyHeadersSchema, IfMatchHeadersSchema, IfNoneMatchHeadersSchema, NotModifiedSchema, PageSchema, problems } from '../../shared/schemas.js';
+import { etagOf, replyVersioned } from '../../shared/etag.js';
 import productRoutes from './products.routes.js';
 import * as s from './providers.schemas.js';
 
@@ -24,7 +24,7 @@ const providerRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async 
   app.post('/providers', {
     preHandler: app.authorize('provider.create'),
     schema: {
-      tags, summary: 'Create a provider (super_admin)', security: bearer, headers: s.IdempotencyHeadersSchema,
+      tags, summary: 'Create a provider (super_admin)', security: bearer, headers: IdempotencyHeadersSchema,
       body: s.CreateProviderBodySchema, response: { 201: s.ProviderSchema, ...problems(401, 403, 409, 422) },
     },
   }, async (request, reply) => {
@@ -36,17 +36,17 @@ const providerRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async 
     preHandler: app.authenticate,
     schema: {
       tags, summary: 'A provider', security: bearer,
-      params: s.ProviderParamsSchema, response: { 200: s.ProviderSchema, ...problems(401, 404) },
+      params: s.ProviderParamsSchema, headers: IfNoneMatchHeadersSchema, response: { 200: s.ProviderSchema, 304: NotModifiedSchema, ...problems(401, 404) },
     },
   }, async (request, reply) => {
     const row = await providers.get(request.params.provider_id);
-    return reply.header('etag', etagOf(row.version)).send(s.toProviderResponse(row));
+    return replyVersioned(request, reply, row.version, s.toProviderResponse(row));
   });
 
   app.put('/providers/:provider_id', {
     preHandler: app.authorize('provider.update'),
     schema: {
-      tags, summary: 'Change a provider (super_admin, or its own provider_admin)', security: bearer, headers: s.IfMatchHeadersSchema,
+      tags, summary: 'Change a provider (super_admin, or its own provider_admin)', security: bearer, headers: IfMatchHeadersSchema,
       params: s.ProviderParamsSchema, body: s.UpdateProviderBodySchema, response: { 200: s.ProviderSchema, ...problems(401, 403, 404, 412, 422) },
     },
   }, async (request, reply) => {
@@ -69,17 +69,18 @@ const providerRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async 
     preHandler: app.authorize('provider.read'),
     schema: {
       tags, summary: 'The commission schedule that applies (to a product kind)', security: bearer,
-      params: s.ProviderParamsSchema, querystring: s.CommissionRuleQuerySchema, response: { 200: s.CommissionRuleSchema, ...problems(401, 403, 404, 422) },
+      params: s.ProviderParamsSchema, querystring: s.CommissionRuleQuerySchema, headers: IfNoneMatchHeadersSchema,
+      response: { 200: s.CommissionRuleSchema, 304: NotModifiedSchema, ...problems(401, 403, 404, 422) },
     },
   }, async (request, reply) => {
     const row = await providers.getCommissionRule(request.requirePrincipal(), request.params.provider_id, request.query.product_kind);
-    return reply.header('etag', etagOf(row.version)).send(s.toCommissionRuleResponse(row));
+    return replyVersioned(request, reply, row.version, s.toCommissionRuleResponse(row));
   });
 
   app.put('/providers/:provider_id/commission-rules', {
     preHandler: app.authorize('provider.update'),
     schema: {
-      tags, summary: 'Set a commission schedule (super_admin, or the provider\'s own admin)', security: bearer, headers: s.IfMatchHeadersSchema,
+      tags, summary: 'Set a commission schedule (super_admin, or the provider\'s own admin)', security: bearer, headers: IfMatchHeadersSchema,
       params: s.ProviderParamsSchema, querystring: s.CommissionRuleQuerySchema, body: s.CommissionRuleBodySchema,
       response: { 200: s.CommissionRuleSchema, ...problems(401, 403, 404, 409, 412, 422) },
     },

@@ -98,13 +98,6 @@ export const ProviderListQuerySchema = Type.Object(
 );
 export type ProviderListQuery = Static<typeof ProviderListQuerySchema>;
 
-/** Headers are documented, not closed: every request carries others. */
-export const IdempotencyHeadersSchema = Type.Object({
-  'idempotency-key': Type.Optional(Type.String({ maxLength: 128, description: 'Makes a retry return the first answer instead of creating again (8..128 of A-Z a-z 0-9 _ . : -).' })),
-});
-export const IfMatchHeadersSchema = Type.Object({
-  'if-match': Type.Optional(Type.String({ maxLength: 256, description: 'The ETag you read; a stale one gets 412.' })),
-});
 
 export const ProviderParamsSchema = Type.Object({ provider_id: UuidSchema }, closed);
 

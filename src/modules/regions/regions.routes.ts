@@ -1,9 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Services } from '../../container.js';
-import { problems, UuidSchema } from '../../shared/schemas.js';
+import { IdempotencyHeadersSchema, IfMatchHeadersSchema, IfNoneMatchHeadersSchema, NotModifiedSchema, problems, UuidSchema } from '../../shared/schemas.js';
 import { etagOf, replyVersioned } from '../../shared/etag.js';
-import { IdempotencyHeadersSchema, IfMatchHeadersSchema, IfNoneMatchHeadersSchema, NotModifiedSchema } from '../users/users.schemas.js';
 import * as s from './regions.schemas.js';
 
 const bearer = [{ bearerAuth: [] }];

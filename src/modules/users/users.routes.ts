@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Services } from '../../container.js';
-import { NoContentSchema, problems, UuidSchema } from '../../shared/schemas.js';
+import { IdempotencyHeadersSchema, IfMatchHeadersSchema, IfNoneMatchHeadersSchema, NoContentSchema, NotModifiedSchema, problems, UuidSchema } from '../../shared/schemas.js';
 import { etagOf, replyVersioned } from '../../shared/etag.js';
 import * as s from './users.schemas.js';
 
@@ -18,7 +18,7 @@ const usersRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (ap
     schema: {
       tags, summary: 'Create a user (administrators; roles below your own)', security: bearer,
       description: 'A provider_admin creates users of its provider, a regional_manager of its region or sub-regions. Without a password the user signs in by OTP.',
-      headers: s.IdempotencyHeadersSchema, body: s.CreateUserBodySchema, response: { 201: s.UserSchema, ...problems(401, 403, 409, 422) },
+      headers: IdempotencyHeadersSchema, body: s.CreateUserBodySchema, response: { 201: s.UserSchema, ...problems(401, 403, 409, 422) },
     },
   }, async (request, reply) => {
     const result = await users.create(request.requirePrincipal(), request.body, request.auditContext(), request.headers['idempotency-key']);
@@ -50,7 +50,7 @@ const usersRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (ap
     preHandler: app.authenticate,
     schema: {
       tags, summary: 'A user (yourself, or one in your scope)', security: bearer,
-      params: UserParamsSchema, headers: s.IfNoneMatchHeadersSchema, response: { 200: s.UserSchema, 304: s.NotModifiedSchema, ...problems(401, 404) },
+      params: UserParamsSchema, headers: IfNoneMatchHeadersSchema, response: { 200: s.UserSchema, 304: NotModifiedSchema, ...problems(401, 404) },
     },
   }, async (request, reply) => {
     const row = await users.get(request.requirePrincipal(), request.params.user_id);
@@ -62,7 +62,7 @@ const usersRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (ap
     schema: {
       tags, summary: 'Change a user (your own profile, or as an administrator)', security: bearer,
       description: 'On yourself only full_name and email; role, status, provider_id and region_id are for administrators over users below them (403 otherwise).',
-      params: UserParamsSchema, headers: s.IfMatchHeadersSchema, body: s.UpdateUserBodySchema,
+      params: UserParamsSchema, headers: IfMatchHeadersSchema, body: s.UpdateUserBodySchema,
       response: { 200: s.UserSchema, ...problems(401, 403, 404, 409, 412, 422) },
     },
   }, async (request, reply) => {
@@ -74,7 +74,7 @@ const usersRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (ap
     preHandler: app.authorize('user.delete'),
     schema: {
       tags, summary: 'Delete a user (soft: the record stays, sessions end, sign-in is refused)', security: bearer,
-      params: UserParamsSchema, headers: s.IfMatchHeadersSchema, response: { 204: NoContentSchema, ...problems(401, 403, 404, 409, 412) },
+      params: UserParamsSchema, headers: IfMatchHeadersSchema, response: { 204: NoContentSchema, ...problems(401, 403, 404, 409, 412) },
     },
   }, async (request, reply) => {
     await users.remove(request.requirePrincipal(), request.params.user_id, request.headers['if-match'], request.auditContext());
@@ -86,7 +86,7 @@ const usersRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (ap
     schema: {
       tags, summary: 'Activate, deactivate or suspend a user', security: bearer,
       description: 'Deactivating or suspending ends all of the user\'s sessions at once.',
-      params: UserParamsSchema, headers: s.IfMatchHeadersSchema, body: s.UserStatusBodySchema,
+      params: UserParamsSchema, headers: IfMatchHeadersSchema, body: s.UserStatusBodySchema,
       response: { 200: s.UserSchema, ...problems(401, 403, 404, 409, 412, 422) },
     },
   }, async (request, reply) => {
@@ -98,7 +98,7 @@ const usersRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (ap
     preHandler: app.authenticate,
     schema: {
       tags, summary: 'Language, time zone and notification preferences', security: bearer,
-      params: UserParamsSchema, headers: s.IfNoneMatchHeadersSchema, response: { 200: s.PreferencesSchema, 304: s.NotModifiedSchema, ...problems(401, 404) },
+      params: UserParamsSchema, headers: IfNoneMatchHeadersSchema, response: { 200: s.PreferencesSchema, 304: NotModifiedSchema, ...problems(401, 404) },
     },
   }, async (request, reply) => {
     const { preferences, version } = await users.getPreferences(request.requirePrincipal(), request.params.user_id);
@@ -109,7 +109,7 @@ const usersRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (ap
     preHandler: app.authenticate,
     schema: {
       tags, summary: 'Change preferences (yourself, or an administrator over a user in its scope)', security: bearer,
-      params: UserParamsSchema, headers: s.IfMatchHeadersSchema, body: s.PreferencesBodySchema,
+      params: UserParamsSchema, headers: IfMatchHeadersSchema, body: s.PreferencesBodySchema,
       response: { 200: s.PreferencesSchema, ...problems(401, 404, 412, 422) },
     },
   }, async (request, reply) => {

@@ -174,9 +174,3 @@ export const PreferencesBodySchema = Type.Object(
 );
 export type PreferencesBody = Static<typeof PreferencesBodySchema>;
 
-const headerValue = (description: string) => Type.Optional(Type.String({ maxLength: 256, description }));
-/** Header schemas stay open: every request carries many other headers. */
-export const IfMatchHeadersSchema = Type.Object({ 'if-match': headerValue('The ETag you read (W/"<version>"); a stale one answers 412.') });
-export const IfNoneMatchHeadersSchema = Type.Object({ 'if-none-match': headerValue('The ETag you hold; answered 304 while it is current.') });
-export const IdempotencyHeadersSchema = Type.Object({ 'idempotency-key': headerValue('8 to 128 letters, digits or ._:-; a retry with the same key returns the first answer.') });
-export const NotModifiedSchema = Type.Null({ description: 'Not modified: your copy (If-None-Match) is current.' });
