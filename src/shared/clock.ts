@@ -40,7 +40,25 @@ export function toIso(date: Date | string): string {
 
 const KOLKATA_DATE = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Kolkata', year: 'numeric', month: '2-digit', day: '2-digit' });
 
-/** The calendar date in India at the instant `now`: business dates (ages, policy starts, licence expiry) are Indian dates. */
+/**
+ * Since 1906 India's offset from UTC has been a whole number of minutes
+ * (+05:30, and +06:30 in 1942-45), so its date can change only on a minute
+ * boundary; before that, local mean times had seconds in them.
+ */
+const WHOLE_MINUTE_OFFSETS_SINCE = Date.UTC(1906, 0, 1);
+let lastMinute = { minute: Number.NaN, date: '' };
+
+/**
+ * The calendar date in India at the instant `now`: business dates (ages,
+ * policy starts, licence expiry) are Indian dates. Intl takes about 2.5 µs a
+ * call and a quote asks several times, nearly always about the current
+ * minute: the last minute's answer is kept.
+ */
 export function kolkataDate(now: Date): string {
-  return KOLKATA_DATE.format(now);
+  const ms = now.getTime();
+  const minute = Math.floor(ms / 60_000);
+  if (minute === lastMinute.minute) return lastMinute.date;
+  const date = KOLKATA_DATE.format(now);
+  if (ms >= WHOLE_MINUTE_OFFSETS_SINCE) lastMinute = { minute, date };
+  return date;
 }
