@@ -26,6 +26,13 @@ export interface Measurement {
   cpu?: CpuShares;
   /** Login only: the raw argon2id verify rate (2 in flight) measured just before it, with the API idle. */
   rawVerifyPerSecond?: number;
+  /**
+   * Connections that had at least one answer during the measured run. A
+   * saturated Node server accepts about one new connection per turn of its
+   * event loop, so at 1000 connections some wait in the kernel's accept queue
+   * for most of a run: the latencies are those of the connections served.
+   */
+  answered?: number;
 }
 
 export interface LoadSpec {
@@ -85,7 +92,9 @@ export async function runLoad(spec: LoadSpec): Promise<Measurement> {
   const sampler = spec.metricsUrl ? startSampler(spec.metricsUrl) : null;
   const cpuAccounting = startCpuAccounting();
   const instance = autocannon({ url: spec.url, connections: spec.connections, duration: spec.durationS, timeout: 30, requests: spec.requests });
-  instance.on('response', (_client: unknown, statusCode: number, _bytes: number, ms: number) => {
+  const answered = new Set<unknown>();
+  instance.on('response', (client: unknown, statusCode: number, _bytes: number, ms: number) => {
+    answered.add(client);
     if (statusCode >= 200 && statusCode < 300) histogram.record(ms);
   });
   const result = await instance;
@@ -112,6 +121,7 @@ export async function runLoad(spec: LoadSpec): Promise<Measurement> {
     p99: histogram.percentile(99),
     max: histogram.max,
     statusCodes,
+    answered: answered.size,
     notes: [...(spec.notes ?? [])],
     ...(server ? { server } : {}),
     cpu,

@@ -13,6 +13,7 @@ import regionsRoutes from './modules/regions/regions.routes.js';
 import usersRoutes from './modules/users/users.routes.js';
 import policyRoutes from './modules/policies/policies.routes.js';
 import providerRoutes from './modules/providers/providers.routes.js';
+import admission from './plugins/admission.js';
 import authenticate from './plugins/authenticate.js';
 import docs from './plugins/docs.js';
 import errorHandler from './plugins/error-handler.js';
@@ -101,6 +102,7 @@ export async function buildApp(config: Config, infra: Infrastructure) {
   app.addHook('onClose', () => services.hasher.close());
   app.decorate('config', config);
 
+  await app.register(admission, { perTurn: config.ADMISSION_PER_TURN });
   await app.register(errorHandler);
   await app.register(securityHeaders, { corsOrigins: config.corsOrigins });
   await app.register(metrics, { database: infra.database, kv: infra.kv });

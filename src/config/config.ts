@@ -74,6 +74,7 @@ export const EnvSchema = Type.Object({
   WEB_CONCURRENCY: int('Worker processes (Node cluster).', 1, 1, 64),
   SLOW_QUERY_MS: int('Queries slower than this are logged (parameters redacted).', 200, 1),
   SHUTDOWN_TIMEOUT_MS: int('How long in-flight requests may take to finish on SIGTERM.', 10_000, 100, 120_000),
+  ADMISSION_PER_TURN: int('Requests started per turn of the event loop; the rest wait, in order, for the next turns, so that turns stay short and new connections are accepted under saturation (libuv accepts one per turn). 0: no limit.', 8, 0, 10_000),
   HASH_CONCURRENCY: int('Password hashes computed at once; more wait in a queue.', 2, 1, 64),
   HASH_QUEUE_MAX: int('Sign-ins (and other password hashes) admitted to wait for a hasher; past that they get 503.', 128, 0, 100_000),
   HASH_SHED_DELAY_MS: int('How long a sign-in refused for want of hashing capacity waits before its 503, so clients that retry at once cannot spin.', 1000, 0, 10_000),
