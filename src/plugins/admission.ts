@@ -12,8 +12,10 @@ import fp from 'fastify-plugin';
  * lasts 100-200 ms, so a new connection waits in the kernel's accept queue
  * for seconds, or for good while the load lasts: at 1000 connections the
  * benchmark saw only 383 of them ever answered. Short turns let connections
- * in at the rate turns go by, and every client is served in its turn, at
- * the same throughput. Under light load no request waits: while the queue is
+ * in at the rate turns go by, and every client is served in its turn. Reads
+ * served from memory keep their throughput; routes that wait on the database
+ * lose some at saturation, since fewer of their queries are in flight at
+ * once (bench/README.md). Under light load no request waits: while the queue is
  * empty and fewer than `perTurn` have started this turn, a request goes on at
  * once.
  */
