@@ -75,7 +75,9 @@ export const NoContentSchema = Type.Null({ description: 'No content.' });
 const headerValue = (description: string) => Type.Optional(Type.String({ maxLength: 256, description }));
 export const IfMatchHeadersSchema = Type.Object({ 'if-match': headerValue('The ETag you read (W/"<version>"); a stale one answers 412.') });
 export const IfNoneMatchHeadersSchema = Type.Object({ 'if-none-match': headerValue('The ETag you hold; answered 304 while it is current.') });
+// The key's own rule (8 to 128 of A-Z a-z 0-9 _ . : -) is checked by shared/idempotency.ts; the schema keeps its length bound.
 export const IdempotencyHeadersSchema = Type.Object({
-  'idempotency-key': headerValue('8 to 128 letters, digits or ._:-; a retry with the same key returns the first answer and creates nothing new.'),
+  'idempotency-key': Type.Optional(Type.String({ maxLength: 128,
+    description: '8 to 128 letters, digits or ._:-; a retry with the same key returns the first answer and creates nothing new.' })),
 });
 export const NotModifiedSchema = Type.Null({ description: 'Not modified: your copy (If-None-Match) is current.' });
