@@ -18,6 +18,7 @@ let admin: SignedIn;
 let providerAdmin: SignedIn;
 let agent: SignedIn;
 let senior: SignedIn;
+let seniorTeam: string[];
 let agentId: string;
 let providerId: string;
 const captured: Array<{ sql: string; parameters: readonly unknown[] }> = [];
@@ -79,6 +80,7 @@ beforeAll(async () => {
   const seniorAgentId = crypto.randomUUID();
   await db.insertInto('agents').values({ id: seniorAgentId, user_id: seniorUser.id, agent_code: 'AG-IX-999998', status: 'active', license_number: 'LIC-99998', license_expiry: '2030-01-01', pan: 'ABCPE1234F' }).execute();
   await sql`UPDATE agents SET manager_agent_id = ${seniorAgentId} WHERE id IN (SELECT id FROM agents WHERE agent_code LIKE 'AG-IX-0%' ORDER BY agent_code LIMIT 9)`.execute(db);
+  seniorTeam = [seniorAgentId, ...(await db.selectFrom('agents').select('id').where('manager_agent_id', '=', seniorAgentId).execute()).map((a) => a.id)];
   await sql`ANALYZE`.execute(db);
   senior = await signIn(ctx, seniorUser.phone);
   const previous = ctx.database.queryObserver;
@@ -88,6 +90,23 @@ beforeAll(async () => {
   };
 }, 180_000);
 afterAll(() => ctx.close());
+
+type PlanNode = Record<string, unknown>;
+const rootOf = (plan: unknown) => ((plan as Array<{ Plan: PlanNode }>)[0]!).Plan;
+
+async function explain(query: { sql: string; parameters: readonly unknown[] }): Promise<unknown> {
+  const result = await ctx.database.db.executeQuery<{ 'QUERY PLAN': unknown }>(CompiledQuery.raw(`EXPLAIN (ANALYZE, FORMAT JSON) ${query.sql}`, [...query.parameters]));
+  const row = result.rows[0]!;
+  return typeof row['QUERY PLAN'] === 'string' ? JSON.parse(row['QUERY PLAN']) : row['QUERY PLAN'];
+}
+
+/** Rows the scans of `table` read, all loops together: those they returned and those their filters threw away. */
+function rowsRead(node: PlanNode, table: string): number {
+  const own = node['Relation Name'] === table
+    ? (Number(node['Actual Rows'] ?? 0) + Number(node['Rows Removed by Filter'] ?? 0) + Number(node['Rows Removed by Index Recheck'] ?? 0)) * Number(node['Actual Loops'] ?? 1)
+    : 0;
+  return own + ((node.Plans as PlanNode[] | undefined) ?? []).reduce((sum, child) => sum + rowsRead(child, table), 0);
+}
 
 function seqScansOfLargeTables(plan: unknown): string[] {
   const found: string[] = [];
@@ -99,7 +118,7 @@ function seqScansOfLargeTables(plan: unknown): string[] {
     if (discarded > MAX_DISCARDED_ROWS && LARGE_TABLES.has(table)) found.push(`${table}: ${discarded} rows read and discarded (${String(node['Index Name'] ?? node['Node Type'])}, filter ${String(node.Filter)})`);
     for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) walk(child);
   };
-  walk(((plan as Array<{ Plan: Record<string, unknown> }>)[0]!).Plan);
+  walk(rootOf(plan));
   return found;
 }
 
@@ -142,10 +161,31 @@ describe('list queries use indexes over a seeded database', () => {
     if (cursor) await ctx.app.inject({ method: 'GET', url: `${url}&cursor=${cursor}`, headers: who().headers });
     expect(captured.length).toBeGreaterThan(0);
     for (const query of captured) {
-      const result = await ctx.database.db.executeQuery<{ 'QUERY PLAN': unknown }>(CompiledQuery.raw(`EXPLAIN (ANALYZE, FORMAT JSON) ${query.sql}`, [...query.parameters]));
-      const row = result.rows[0]!;
-      const plan = typeof row['QUERY PLAN'] === 'string' ? JSON.parse(row['QUERY PLAN']) : row['QUERY PLAN'];
+      const plan = await explain(query);
       expect(seqScansOfLargeTables(plan), `${url}\n${query.sql}\nPLAN ${JSON.stringify(plan).replace(/"(Parallel Aware|Async Capable|Disabled|Startup Cost|Plan Width|Actual Startup Time|Shared[^"]*|Local[^"]*|Temp[^"]*)":[^,]*,/g, '').slice(0, 1800)}`).toEqual([]);
     }
   });
 });
+
+describe('a senior agent\'s policy list', () => {
+  it.each([['newest first', ''], ['oldest first', '&sort=created_at'], ['with a filter', '&status=active']])(
+    'reads at most (team size + 1) × (limit + 1) policies per page, however large the books (%s)', async (_, query) => {
+      const db = ctx.database.db;
+      const book = await db.selectFrom('policies').select((eb) => eb.fn.countAll<string>().as('n')).where('agent_id', 'in', seniorTeam).executeTakeFirstOrThrow();
+      // Each member's next 21 keys, then the page's own 21 rows.
+      const bound = (seniorTeam.length + 1) * 21;
+      expect(Number(book.n), 'the team\'s books must be larger than the bound, or the test proves nothing').toBeGreaterThan(bound * 3);
+      // A far-future bound no other test asks for, so the page is read, not served from the page cache.
+      let url = `/api/v1/policies?limit=20&created_to=2100-01-01T00:00:00Z${query}`;
+      for (let pageNo = 0; pageNo < 2; pageNo++) {
+        captured.length = 0;
+        const response = await ctx.app.inject({ method: 'GET', url, headers: senior.headers });
+        expect(response.statusCode, response.body).toBe(200);
+        const lists = captured.filter((q) => /\bfrom "?policies"?/i.test(q.sql));
+        expect(lists).toHaveLength(1);
+        expect(rowsRead(rootOf(await explain(lists[0]!)), 'policies')).toBeLessThanOrEqual(bound);
+        url = `/api/v1/policies?limit=20&created_to=2100-01-01T00:00:00Z${query}&cursor=${response.json().next_cursor as string}`;
+      }
+    });
+});
+

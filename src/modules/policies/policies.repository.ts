@@ -1,4 +1,4 @@
-import { sql, type Expression, type Insertable, type Kysely, type SqlBool, type Transaction, type Updateable } from 'kysely';
+import { sql, type Expression, type Insertable, type Kysely, type SelectQueryBuilder, type SqlBool, type Transaction, type Updateable } from 'kysely';
 import { date, integer, jsonb, nullable, number, object, renderObject, text, timestamp, uuid, type JsonFields } from '../../db/json-render.js';
 import type { CommissionsTable, DB, PoliciesTable, PolicyStatusHistoryTable } from '../../db/types.js';
 import { agentScope, type Actor } from '../rbac/rbac.scope.js';
@@ -203,22 +203,56 @@ const policyJson = renderObject(policyFields);
 /** A page row: the policy's JSON and its sort key, for the cursor. */
 export interface RenderedPolicy { json: string | null; id: string; created_at: Date }
 
-/** One keyset page (limit + 1 rows, so the caller can tell whether more exist), rendered. */
-export function listPolicies(db: Db, actor: Actor, page: PolicyPageRequest): Promise<RenderedPolicy[]> {
+/**
+ * One keyset page (limit + 1 rows, so the caller can tell whether more exist), rendered.
+ *
+ * A senior agent's team is a short list of agents whose books grow for years.
+ * Asked as `agent_id = ANY(team)`, PostgreSQL reads every policy of the team
+ * and sorts them all for one page (or walks the whole table in date order,
+ * discarding, when the team is a small share of it), and plans each call
+ * afresh. Asked per agent, each agent's next `limit + 1` keys come from its
+ * (agent_id, created_at, id) index in order, and only those are merged: at
+ * most team size × (limit + 1) index entries per page, however large the
+ * books, and only the page's own rows are read and rendered.
+ */
+export async function listPolicies(db: Db, actor: Actor, page: PolicyPageRequest): Promise<RenderedPolicy[]> {
+  const take = page.limit + 1;
+  if (actor.role !== 'senior_agent' || actor.teamAgentIds.length < 2) {
+    const query = pageOf(db.selectFrom('policies').select([policyJson.as('json'), 'id', 'created_at']).where(policyScope(actor)), page);
+    return query.limit(take).execute();
+  }
+  const perAgent = pageOf(db.selectFrom('policies').select(['id', 'created_at']).where(sql<SqlBool>`policies.agent_id = team.agent_id`), page).limit(take);
+  const direction = sql.raw(page.direction === 'desc' ? 'DESC' : 'ASC');
+  const { rows } = await sql<RenderedPolicy>`
+    SELECT ${policyJson} AS json, policies.id, policies.created_at
+    FROM (
+      SELECT keys.id, keys.created_at
+      FROM unnest(${actor.teamAgentIds}::uuid[]) AS team(agent_id)
+      CROSS JOIN LATERAL (${perAgent}) AS keys
+      ORDER BY keys.created_at ${direction}, keys.id ${direction}
+      LIMIT ${take}
+    ) AS page
+    JOIN policies ON policies.id = page.id
+    ORDER BY page.created_at ${direction}, page.id ${direction}`.execute(db);
+  return rows;
+}
+
+/** The list's filters, cursor and order on a query over `policies`. */
+function pageOf<Q extends SelectQueryBuilder<DB, 'policies', object>>(query: Q, page: PolicyPageRequest): Q {
   const { filters, direction, after } = page;
-  let query = db.selectFrom('policies').select([policyJson.as('json'), 'id', 'created_at']).where(policyScope(actor));
-  if (filters.status) query = query.where('status', '=', filters.status);
-  if (filters.provider_id) query = query.where('provider_id', '=', filters.provider_id);
-  if (filters.product_id) query = query.where('product_id', '=', filters.product_id);
-  if (filters.agent_id) query = query.where('agent_id', '=', filters.agent_id);
-  if (filters.customer_id) query = query.where('customer_id', '=', filters.customer_id);
-  if (filters.created_from) query = query.where('created_at', '>=', new Date(filters.created_from));
-  if (filters.created_to) query = query.where('created_at', '<', new Date(filters.created_to));
+  let q = query as SelectQueryBuilder<DB, 'policies', object>;
+  if (filters.status) q = q.where('status', '=', filters.status);
+  if (filters.provider_id) q = q.where('provider_id', '=', filters.provider_id);
+  if (filters.product_id) q = q.where('product_id', '=', filters.product_id);
+  if (filters.agent_id) q = q.where('agent_id', '=', filters.agent_id);
+  if (filters.customer_id) q = q.where('customer_id', '=', filters.customer_id);
+  if (filters.created_from) q = q.where('created_at', '>=', new Date(filters.created_from));
+  if (filters.created_to) q = q.where('created_at', '<', new Date(filters.created_to));
   if (after) {
     const op = direction === 'desc' ? '<' : '>';
-    query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), op, eb.tuple(new Date(after.createdAt), after.id)));
+    q = q.where((eb) => eb(eb.refTuple('created_at', 'id'), op, eb.tuple(new Date(after.createdAt), after.id)));
   }
-  return query.orderBy('created_at', direction).orderBy('id', direction).limit(page.limit + 1).execute();
+  return q.orderBy('created_at', direction).orderBy('id', direction) as Q;
 }
 
 // --- commissions ------------------------------------------------------------

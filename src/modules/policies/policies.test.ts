@@ -426,6 +426,65 @@ describe('reading policies: scope of every role', () => {
   });
 });
 
+describe('a senior agent\'s list: each team member\'s book merged', () => {
+  let lead: AgentFixture;
+  const book: { id: string; created_at: string; status: string; agent_id: string }[] = [];
+
+  beforeAll(async () => {
+    lead = await createActiveAgent(ctx, { role: 'senior_agent', providerIds: [provider.id] });
+    const team = [lead];
+    for (let i = 0; i < 3; i++) team.push(await createActiveAgent(ctx, { providerIds: [provider.id], managerAgentId: lead.agentId }));
+    // Interleaved across the team, with instants shared between members (the id breaks the tie).
+    for (let n = 0; n < 24; n++) {
+      const seller = team[(n * 7) % team.length]!;
+      const customerId = (await createCustomer(ctx, seller.agentId)).id;
+      const createdAt = new Date(Date.UTC(2026, 2, 1) + Math.floor(n / 3) * 60_000);
+      const status = n % 3 === 0 ? 'active' : 'draft';
+      const id = await insertPolicy(ctx, { productId: product, providerId: provider.id, customerId, agentId: seller.agentId, createdBy: seller.userId, status, createdAt });
+      book.push({ id, created_at: createdAt.toISOString(), status, agent_id: seller.agentId });
+    }
+  });
+
+  const walk = async (query: string) => {
+    const ids: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const response = await api(lead, 'GET', `/policies?limit=4${query}${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(response.statusCode, response.body).toBe(200);
+      ids.push(...response.json().items.map((p: { id: string }) => p.id));
+      cursor = response.json().next_cursor;
+    } while (cursor);
+    return ids;
+  };
+  const ordered = (rows: typeof book, direction: 1 | -1) => [...rows]
+    .sort((a, b) => direction * (a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id)))
+    .map((p) => p.id);
+
+  it('pages through the whole team\'s book in order, newest first and oldest first', async () => {
+    expect(await walk('')).toEqual(ordered(book, -1));
+    expect(await walk('&sort=created_at')).toEqual(ordered(book, 1));
+  });
+
+  it('applies filters and bounds inside each member\'s book', async () => {
+    expect(await walk('&status=active')).toEqual(ordered(book.filter((p) => p.status === 'active'), -1));
+    const member = book[1]!.agent_id;
+    expect(await walk(`&agent_id=${member}&sort=created_at`)).toEqual(ordered(book.filter((p) => p.agent_id === member), 1));
+    const bound = book[10]!.created_at;
+    expect(await walk(`&created_to=${bound}`)).toEqual(ordered(book.filter((p) => p.created_at < bound), -1));
+  });
+
+  it('shows another senior none of this team\'s policies', async () => {
+    const theirs = new Set(book.map((p) => p.id));
+    let cursor: string | null = null;
+    do {
+      const response = await api(senior, 'GET', `/policies?limit=100${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(response.statusCode).toBe(200);
+      expect(response.json().items.filter((p: { id: string }) => theirs.has(p.id))).toEqual([]);
+      cursor = response.json().next_cursor;
+    } while (cursor);
+  });
+});
+
 describe('the list\'s page cache', () => {
   const firstPage = async (who: Who) => {
     const response = await api(who, 'GET', '/policies?limit=50');
