@@ -30,6 +30,18 @@ const draftBody = (overrides: Record<string, unknown> = {}) => ({
   product_id: product, customer_id: juniorCustomer, sum_assured_paise: 50_000_000, term_years: 20, premium_mode: 'annual', ...overrides,
 });
 const messages = (body: { errors?: { path: string; message: string }[] }) => (body.errors ?? []).map((e) => `${e.path} ${e.message}`);
+/** Every policy the caller may list, page by page (`limit` per page). */
+const listAll = async (who: Who, query = '', limit = 100) => {
+  const items: { id: string; agent_id: string; provider_id: string }[] = [];
+  let cursor: string | null = null;
+  do {
+    const response = await api(who, 'GET', `/policies?limit=${limit}${query}${cursor ? `&cursor=${cursor}` : ''}`);
+    expect(response.statusCode, response.body).toBe(200);
+    items.push(...response.json().items);
+    cursor = response.json().next_cursor;
+  } while (cursor);
+  return items;
+};
 
 beforeAll(async () => {
   ctx = await buildTestApp();
@@ -307,17 +319,6 @@ describe('reading policies: scope of every role', () => {
   });
   let holderByUserSession: SignedIn;
 
-  const listAll = async (who: Who, query = '') => {
-    const items: { id: string; agent_id: string; provider_id: string }[] = [];
-    let cursor: string | null = null;
-    do {
-      const response = await api(who, 'GET', `/policies?limit=100${query}${cursor ? `&cursor=${cursor}` : ''}`);
-      expect(response.statusCode).toBe(200);
-      items.push(...response.json().items);
-      cursor = response.json().next_cursor;
-    } while (cursor);
-    return items;
-  };
   const visible = async (who: Who) => {
     const listed = new Set((await listAll(who)).map((p) => p.id));
     const result: Record<string, boolean> = {};
@@ -445,17 +446,7 @@ describe('a senior agent\'s list: each team member\'s book merged', () => {
     }
   });
 
-  const walk = async (query: string) => {
-    const ids: string[] = [];
-    let cursor: string | null = null;
-    do {
-      const response = await api(lead, 'GET', `/policies?limit=4${query}${cursor ? `&cursor=${cursor}` : ''}`);
-      expect(response.statusCode, response.body).toBe(200);
-      ids.push(...response.json().items.map((p: { id: string }) => p.id));
-      cursor = response.json().next_cursor;
-    } while (cursor);
-    return ids;
-  };
+  const walk = async (query: string) => (await listAll(lead, query, 4)).map((p) => p.id);
   const ordered = (rows: typeof book, direction: 1 | -1) => [...rows]
     .sort((a, b) => direction * (a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id)))
     .map((p) => p.id);
@@ -475,13 +466,7 @@ describe('a senior agent\'s list: each team member\'s book merged', () => {
 
   it('shows another senior none of this team\'s policies', async () => {
     const theirs = new Set(book.map((p) => p.id));
-    let cursor: string | null = null;
-    do {
-      const response = await api(senior, 'GET', `/policies?limit=100${cursor ? `&cursor=${cursor}` : ''}`);
-      expect(response.statusCode).toBe(200);
-      expect(response.json().items.filter((p: { id: string }) => theirs.has(p.id))).toEqual([]);
-      cursor = response.json().next_cursor;
-    } while (cursor);
+    expect((await listAll(senior)).filter((p) => theirs.has(p.id))).toEqual([]);
   });
 });
 
