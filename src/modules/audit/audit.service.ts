@@ -1,5 +1,6 @@
-import { sql, type Kysely, type SqlBool } from 'kysely';
-import type { DB } from '../../db/types.js';
+import { sql, type Kysely, type RawBuilder, type Selectable, type SelectQueryBuilder, type SqlBool } from 'kysely';
+import { mergedPageKeys, PAGE_MEMBER } from '../../db/merged-page.js';
+import type { AuditEventsTable, DB } from '../../db/types.js';
 import type { Principal } from '../../plugins/authenticate.js';
 import { decodeCursor, toPage } from '../../shared/pagination.js';
 import type { Actor } from '../rbac/rbac.scope.js';
@@ -18,16 +19,30 @@ export class AuditService {
     const actor = await this.users.actorOf(principal);
     const limit = query.limit ?? 20;
     const cursor = decodeCursor(query.cursor, 1);
-    let q = this.db.selectFrom('audit_events').selectAll();
-    if (actor.role !== 'super_admin') q = q.where(this.scope(actor));
-    if (query.entity_type) q = q.where('entity_type', '=', query.entity_type);
-    if (query.entity_id) q = q.where('entity_id', '=', query.entity_id);
-    if (query.actor_id) q = q.where('actor_id', '=', query.actor_id);
-    if (query.action) q = q.where('action', '=', query.action);
-    if (query.from) q = q.where('occurred_at', '>=', new Date(query.from));
-    if (query.to) q = q.where('occurred_at', '<', new Date(query.to));
-    if (cursor) q = q.where('seq', '<', Number(cursor[0]));
-    const rows = await q.orderBy('seq', 'desc').limit(limit + 1).execute();
+    const filtered = <O>(q: SelectQueryBuilder<DB, 'audit_events', O>) => q
+      .$if(query.entity_type !== undefined, (qb) => qb.where('audit_events.entity_type', '=', query.entity_type!))
+      .$if(query.entity_id !== undefined, (qb) => qb.where('audit_events.entity_id', '=', query.entity_id!))
+      .$if(query.actor_id !== undefined, (qb) => qb.where('audit_events.actor_id', '=', query.actor_id!))
+      .$if(query.action !== undefined, (qb) => qb.where('audit_events.action', '=', query.action!))
+      .$if(query.from !== undefined, (qb) => qb.where('audit_events.occurred_at', '>=', new Date(query.from!)))
+      .$if(query.to !== undefined, (qb) => qb.where('audit_events.occurred_at', '<', new Date(query.to!)))
+      .$if(cursor !== null, (qb) => qb.where('audit_events.seq', '<', Number(cursor![0])))
+      .orderBy('audit_events.seq', 'desc')
+      .limit(limit + 1);
+    const members = actor.role === 'super_admin' ? null : await this.users.shortListInScope(actor);
+    let rows: Selectable<AuditEventsTable>[];
+    if (members) {
+      // A short scope (a district's staff and agents) is read user by user: each one's latest events by it
+      // and about it, merged. Tested against a subquery, the whole trail was walked to find a quiet district's few.
+      const arm = (owner: RawBuilder<SqlBool>) => filtered(this.db.selectFrom('audit_events').select('audit_events.seq').where(owner));
+      const perUser = sql`(${arm(sql<SqlBool>`audit_events.actor_id = ${PAGE_MEMBER}`)})
+        UNION ALL (${arm(sql<SqlBool>`audit_events.entity_type = 'user' AND audit_events.entity_id = ${PAGE_MEMBER}::text`)})`;
+      const keys = mergedPageKeys({ members, perMember: perUser, keys: ['seq'], direction: 'desc', take: limit + 1, distinct: true });
+      rows = await this.db.selectFrom('audit_events').innerJoin(keys.as('page'), 'page.seq', 'audit_events.seq').selectAll('audit_events')
+        .orderBy('audit_events.seq', 'desc').execute();
+    } else {
+      rows = await filtered(this.db.selectFrom('audit_events').selectAll().$if(actor.role !== 'super_admin', (qb) => qb.where(this.scope(actor)))).execute();
+    }
     const page = toPage(rows, limit, (row) => [Number(row.seq)]);
     return { items: page.items.map(toAuditEventResponse), next_cursor: page.next_cursor };
   }

@@ -11,7 +11,7 @@ import { isValidPan } from '../../shared/validators.js';
 import { appendAuditEvent, type AuditContext } from '../audit/audit.repository.js';
 import { kolkataDate } from '../../shared/clock.js';
 import { hasPermission } from '../rbac/rbac.permissions.js';
-import { agentScope, assertActiveAgent, type Actor } from '../rbac/rbac.scope.js';
+import { agentScope, assertActiveAgent, shortAgentList, type Actor } from '../rbac/rbac.scope.js';
 import type { Callers } from '../rbac/rbac.callers.js';
 import { assertIfMatch } from '../../shared/etag.js';
 import * as repo from './customers.repository.js';
@@ -105,7 +105,8 @@ export class CustomersService {
     const q = query.q?.trim();
     const phone = q && PHONE_LIKE.test(q) ? normalizePhone(q) : null;
     const filters = { ...(phone ? { phone } : q ? { name: q } : {}), agentId: query.agent_id };
-    const rows = await repo.listCustomers(this.deps.db, agentScope(actor, sql.ref('customers.agent_id')), filters, sort, decodeCursor(query.cursor, 2), limit);
+    const scope = agentScope(actor, sql.ref('customers.agent_id'));
+    const rows = await repo.listCustomers(this.deps.db, scope, await shortAgentList(this.deps.db, actor), { filters, sort, cursor: decodeCursor(query.cursor, 2), limit });
     const page = toPage(rows, limit, (row) => [sort.field === 'created_at' ? row.cursor_at : row.full_name, row.id]);
     return { items: page.items.map(toCustomerResponse), next_cursor: page.next_cursor };
   }

@@ -1,7 +1,8 @@
 import { sql, type Expression, type Insertable, type Kysely, type SelectQueryBuilder, type SqlBool, type Transaction, type Updateable } from 'kysely';
 import { date, integer, jsonb, nullable, number, object, renderObject, text, timestamp, uuid, type JsonFields } from '../../db/json-render.js';
 import type { CommissionsTable, DB, PoliciesTable, PolicyStatusHistoryTable } from '../../db/types.js';
-import { agentScope, type Actor } from '../rbac/rbac.scope.js';
+import { mergedPageKeys, PAGE_MEMBER } from '../../db/merged-page.js';
+import { agentScope, shortAgentList, type Actor } from '../rbac/rbac.scope.js';
 import type { CommissionRow, PolicyHistoryRow, PolicyRow } from './policies.schemas.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
@@ -204,34 +205,24 @@ const policyJson = renderObject(policyFields);
 export interface RenderedPolicy { json: string | null; id: string; created_at: Date }
 
 /**
- * One keyset page (limit + 1 rows, so the caller can tell whether more exist), rendered.
- *
- * A senior agent's team is a short list of agents whose books grow for years.
- * Asked as `agent_id = ANY(team)`, PostgreSQL reads every policy of the team
- * and sorts them all for one page (or walks the whole table in date order,
- * discarding, when the team is a small share of it), and plans each call
- * afresh. Asked per agent, each agent's next `limit + 1` keys come from its
- * (agent_id, created_at, id) index in order, and only those are merged: at
- * most team size × (limit + 1) index entries per page, however large the
- * books, and only the page's own rows are read and rendered.
+ * One keyset page (limit + 1 rows, so the caller can tell whether more exist),
+ * rendered. A scope that is a short list of agents (a senior's team, a small
+ * region: shortAgentList) is read agent by agent and merged (mergedPageKeys),
+ * then only the page's own rows are read and rendered; any other scope is one
+ * condition the indexes serve directly.
  */
 export async function listPolicies(db: Db, actor: Actor, page: PolicyPageRequest): Promise<RenderedPolicy[]> {
   const take = page.limit + 1;
-  if (actor.role !== 'senior_agent' || actor.teamAgentIds.length < 2) {
+  const agents = await shortAgentList(db, actor);
+  if (!agents) {
     const query = pageOf(db.selectFrom('policies').select([policyJson.as('json'), 'id', 'created_at']).where(policyScope(actor)), page);
     return query.limit(take).execute();
   }
-  const perAgent = pageOf(db.selectFrom('policies').select(['id', 'created_at']).where(sql<SqlBool>`policies.agent_id = team.agent_id`), page).limit(take);
+  const perAgent = pageOf(db.selectFrom('policies').select(['id', 'created_at']).where(sql<SqlBool>`policies.agent_id = ${PAGE_MEMBER}`), page).limit(take);
   const direction = sql.raw(page.direction === 'desc' ? 'DESC' : 'ASC');
   const { rows } = await sql<RenderedPolicy>`
     SELECT ${policyJson} AS json, policies.id, policies.created_at
-    FROM (
-      SELECT keys.id, keys.created_at
-      FROM unnest(${actor.teamAgentIds}::uuid[]) AS team(agent_id)
-      CROSS JOIN LATERAL (${perAgent}) AS keys
-      ORDER BY keys.created_at ${direction}, keys.id ${direction}
-      LIMIT ${take}
-    ) AS page
+    FROM ${mergedPageKeys({ members: agents, perMember: perAgent, keys: ['created_at', 'id'], direction: page.direction, take })} AS page
     JOIN policies ON policies.id = page.id
     ORDER BY page.created_at ${direction}, page.id ${direction}`.execute(db);
   return rows;

@@ -80,6 +80,37 @@ export function agentScope(actor: Actor, agentIdColumn: Expression<string | null
   }
 }
 
+/**
+ * A region of at most this many agents has its lists read agent by agent
+ * (mergedPageKeys: at most 300 × 21 index entries for a page of 20); a larger
+ * one through agentScope's condition, a walk in date order that meets a page
+ * sooner the larger the region's share of the book. Measured on the bench's
+ * book (10,000 agents, 200,000 policies; docs/architecture.md): the merge
+ * wins up to about 500 agents (a policy page in 2-9 ms where the walk took
+ * 15-124 ms), the walk beyond.
+ */
+export const SHORT_AGENT_LIST = 300;
+
+/**
+ * The agents of the actor's scope as a list, when it is a short one: a senior
+ * agent's team of two or more, or the agents of a regional manager's region
+ * when it has at most SHORT_AGENT_LIST of them. Read when asked, so a list
+ * never lags an agent's move. null when the scope is not such a list (then
+ * agentScope's condition serves: for one agent it is an index range already).
+ * Region by region (the LIMIT keeps each one an index lookup: as a join, the
+ * planner walked the whole agents index to find a district's three).
+ */
+export async function shortAgentList(db: Db, actor: Actor): Promise<string[] | null> {
+  if (actor.role === 'senior_agent') return actor.teamAgentIds.length >= 2 ? actor.teamAgentIds : null;
+  if (actor.role !== 'regional_manager' || !actor.regionPath) return null;
+  const { rows } = await sql<{ id: string }>`
+    SELECT a.id FROM regions r
+    CROSS JOIN LATERAL (SELECT agents.id FROM agents WHERE agents.region_id = r.id LIMIT ${SHORT_AGENT_LIST + 1}) a
+    WHERE r.path LIKE ${escapeLike(actor.regionPath) + '%'}
+    LIMIT ${SHORT_AGENT_LIST + 1}`.execute(db);
+  return rows.length <= SHORT_AGENT_LIST ? rows.map((row) => row.id) : null;
+}
+
 /** LIKE treats % and _ as wildcards; a region path must match literally. */
 export function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);

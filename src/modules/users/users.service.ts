@@ -79,6 +79,11 @@ export class UsersService {
     return repo.userIdsInScope(actor);
   }
 
+  /** The same users as a list, when the scope is a short one (repo.shortUserList); null otherwise. */
+  shortListInScope(actor: Actor): Promise<string[] | null> {
+    return repo.shortUserList(this.db, actor);
+  }
+
   // --- reads ---------------------------------------------------------------------
 
   /** A user the caller may see: itself, or one in its scope when it administers users. */

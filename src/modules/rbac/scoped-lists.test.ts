@@ -1,0 +1,218 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, signInAs, type SignedIn, type TestContext } from '../../../test/helpers/app.js';
+import {
+  createActiveAgent, createCustomer, createProvider, createRegion, insertAgentsInRegion, signInRegionalManager,
+  type AgentFixture, type RegionFixture,
+} from '../../../test/helpers/factories-directory.js';
+import { createExampleProduct, insertPolicy } from '../../../test/helpers/factories-policies.js';
+import { appendAuditEvent, type AuditContext } from '../audit/audit.repository.js';
+import { SHORT_USER_LIST } from '../users/users.repository.js';
+import { SHORT_AGENT_LIST } from './rbac.scope.js';
+
+/**
+ * A scope that is a short list (a senior's team, a small region's agents or
+ * users) is read member by member and merged; a larger one through its
+ * condition. Both must answer the same pages: every row in scope once, in
+ * order, ties broken by id, filters and cursors honoured, nothing of anyone
+ * else's. Each list is walked here by callers of both kinds.
+ */
+let ctx: TestContext;
+let region: RegionFixture;
+let district: RegionFixture;
+let lead: AgentFixture;
+const team: AgentFixture[] = [];
+/** Team in a district; the district's region also holds SHORT_AGENT_LIST other agents, so its manager's scope is not a short list. */
+let districtManager: SignedIn;
+let regionManager: SignedIn;
+let otherSenior: AgentFixture;
+let otherManager: SignedIn;
+
+type Who = { headers: Record<string, string> };
+const get = (who: Who, url: string) => ctx.app.inject({ method: 'GET', url: `/api/v1${url}`, headers: who.headers });
+/** Every item of a list, page by page (`limit` per page). */
+async function walk(who: Who, path: string, query = '', limit = 4): Promise<Array<Record<string, unknown> & { id: string }>> {
+  const items: Array<Record<string, unknown> & { id: string }> = [];
+  let cursor: string | null = null;
+  do {
+    const response = await get(who, `${path}?limit=${limit}${query}${cursor ? `&cursor=${cursor}` : ''}`);
+    expect(response.statusCode, response.body).toBe(200);
+    items.push(...response.json().items);
+    cursor = response.json().next_cursor;
+  } while (cursor);
+  return items;
+}
+
+interface Row { id: string; created_at: string; agent_id: string; status: string; full_name: string }
+const book: Row[] = [];
+const customers: Row[] = [];
+const byDate = (rows: Row[], direction: 1 | -1) => [...rows].sort((a, b) => direction * (a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id))).map((r) => r.id);
+
+beforeAll(async () => {
+  ctx = await buildTestApp();
+  const provider = await createProvider(ctx);
+  const product = await createExampleProduct(ctx, provider.id);
+  region = await createRegion(ctx);
+  district = await createRegion(ctx, { parent: region });
+  lead = await createActiveAgent(ctx, { role: 'senior_agent', providerIds: [provider.id], regionId: district.id });
+  team.push(lead);
+  for (let i = 0; i < 3; i++) team.push(await createActiveAgent(ctx, { providerIds: [provider.id], regionId: district.id, managerAgentId: lead.agentId }));
+  await insertAgentsInRegion(ctx, region.id, SHORT_AGENT_LIST);
+  districtManager = await signInRegionalManager(ctx, district.id);
+  regionManager = await signInRegionalManager(ctx, region.id);
+  // Interleaved across the team, with instants shared between members (the id breaks the tie).
+  const names = ['Zoya Khan', 'arjun Rao', 'Meera Iyer', 'Kabir Das', 'aditi Nair', 'Rohan Shah'];
+  for (let n = 0; n < 24; n++) {
+    const seller = team[(n * 7) % team.length]!;
+    const createdAt = new Date(Date.UTC(2026, 2, 1) + Math.floor(n / 3) * 60_000);
+    const customer = await createCustomer(ctx, seller.agentId, { fullName: names[n % names.length]! });
+    await sql`UPDATE customers SET created_at = ${createdAt} WHERE id = ${customer.id}`.execute(ctx.database.db);
+    customers.push({ id: customer.id, created_at: createdAt.toISOString(), agent_id: seller.agentId, status: '', full_name: names[n % names.length]! });
+    const status = n % 3 === 0 ? 'active' : 'draft';
+    const id = await insertPolicy(ctx, { productId: product, providerId: provider.id, customerId: customer.id, agentId: seller.agentId, createdBy: seller.userId, status, createdAt });
+    book.push({ id, created_at: createdAt.toISOString(), status, agent_id: seller.agentId, full_name: '' });
+  }
+  // Outsiders with books of their own.
+  const elsewhere = await createRegion(ctx);
+  otherSenior = await createActiveAgent(ctx, { role: 'senior_agent', providerIds: [provider.id], regionId: elsewhere.id });
+  const otherJunior = await createActiveAgent(ctx, { providerIds: [provider.id], regionId: elsewhere.id, managerAgentId: otherSenior.agentId });
+  for (const seller of [otherSenior, otherJunior]) {
+    const customer = await createCustomer(ctx, seller.agentId);
+    await insertPolicy(ctx, { productId: product, providerId: provider.id, customerId: customer.id, agentId: seller.agentId, createdBy: seller.userId });
+  }
+  otherManager = await signInRegionalManager(ctx, elsewhere.id);
+}, 60_000);
+afterAll(() => ctx.close());
+
+/** Callers are signed in by beforeAll, after it.each reads this list: hence thunks. */
+const readers = [['the team\'s senior', () => lead], ['the district\'s manager (a short list)', () => districtManager], ['the region\'s manager (not one)', () => regionManager]] as const;
+
+describe('the policy list over a scope of several agents', () => {
+  it.each(readers)('%s pages through the whole book in order, newest and oldest first', async (_, reader) => {
+    const who = reader();
+    expect((await walk(who, '/policies')).map((p) => p.id)).toEqual(byDate(book, -1));
+    expect((await walk(who, '/policies', '&sort=created_at')).map((p) => p.id)).toEqual(byDate(book, 1));
+  });
+
+  it.each(readers)('%s: filters and bounds apply inside each member\'s book', async (_, reader) => {
+    const who = reader();
+    expect((await walk(who, '/policies', '&status=active')).map((p) => p.id)).toEqual(byDate(book.filter((p) => p.status === 'active'), -1));
+    const member = book[1]!.agent_id;
+    expect((await walk(who, '/policies', `&agent_id=${member}&sort=created_at`)).map((p) => p.id)).toEqual(byDate(book.filter((p) => p.agent_id === member), 1));
+    const bound = book[10]!.created_at;
+    expect((await walk(who, '/policies', `&created_to=${bound}`)).map((p) => p.id)).toEqual(byDate(book.filter((p) => p.created_at < bound), -1));
+  });
+
+  it('another senior and another region\'s manager see none of it', async () => {
+    const ours = new Set(book.map((p) => p.id));
+    for (const who of [otherSenior, otherManager]) {
+      const seen = await walk(who, '/policies');
+      expect(seen.length).toBeGreaterThan(0);
+      expect(seen.filter((p) => ours.has(p.id))).toEqual([]);
+    }
+  });
+});
+
+describe('the customer list over a scope of several agents', () => {
+  it.each(readers)('%s pages through every customer by date, both ways', async (_, reader) => {
+    const who = reader();
+    expect((await walk(who, '/customers')).map((c) => c.id)).toEqual(byDate(customers, -1));
+    expect((await walk(who, '/customers', '&sort=created_at')).map((c) => c.id)).toEqual(byDate(customers, 1));
+    const member = customers[2]!.agent_id;
+    expect((await walk(who, '/customers', `&agent_id=${member}`)).map((c) => c.id)).toEqual(byDate(customers.filter((c) => c.agent_id === member), -1));
+  });
+
+  it.each(readers)('%s pages through every customer by name, both ways', async (_, reader) => {
+    const who = reader();
+    const ids = customers.map((c) => c.id);
+    // The database's own collation orders names; this asks it directly, outside the API.
+    const { rows } = await sql<{ id: string }>`SELECT id FROM customers WHERE id = ANY(${ids}::uuid[]) ORDER BY full_name, id`.execute(ctx.database.db);
+    const byName = rows.map((r) => r.id);
+    expect((await walk(who, '/customers', '&sort=full_name')).map((c) => c.id)).toEqual(byName);
+    expect((await walk(who, '/customers', '&sort=-full_name')).map((c) => c.id)).toEqual([...byName].reverse());
+  });
+
+  it('another senior and another region\'s manager see none of them', async () => {
+    const ours = new Set(customers.map((c) => c.id));
+    for (const who of [otherSenior, otherManager]) {
+      const seen = await walk(who, '/customers');
+      expect(seen.length).toBeGreaterThan(0);
+      expect(seen.filter((c) => ours.has(c.id))).toEqual([]);
+    }
+  });
+});
+
+describe('users and the audit trail over a regional manager\'s scope', () => {
+  /** A region of more than SHORT_USER_LIST users, whose manager's scope is not a short list. */
+  let large: RegionFixture;
+  let largeManager: SignedIn;
+  let largeUsers: string[];
+  const context = (actorId: string | null): AuditContext => ({ actorId, actorRole: null, requestId: null, ip: null, userAgent: null });
+  const append = (actorId: string | null, entityType: string, entityId: string) =>
+    ctx.database.db.transaction().execute((trx) => appendAuditEvent(trx, context(actorId), { action: 'test.scoped', entityType, entityId }, ctx.clock.now()));
+
+  beforeAll(async () => {
+    large = await createRegion(ctx);
+    largeUsers = await insertAgentsInRegion(ctx, large.id, SHORT_USER_LIST);
+    largeManager = await signInRegionalManager(ctx, large.id);
+    const outsider = (await signInAs(ctx, 'policyholder')).userId;
+    const [a, b] = [team[1]!.userId, team[2]!.userId];
+    await append(a, 'user', b); // by one member about another: listed once
+    await append(outsider, 'user', a); // about a member
+    await append(b, 'policy', book[0]!.id); // by a member
+    await append(outsider, 'user', outsider); // neither
+    await append(largeUsers[5]!, 'user', largeUsers[900]!);
+    await append(outsider, 'user', largeUsers[17]!);
+  }, 60_000);
+
+  /** Users the reference query places in a manager's scope, in the search's order: the API must page through exactly these. */
+  async function usersOf(regionPath: string, managerId: string, order: 'created_at' | 'full_name', direction: 'asc' | 'desc') {
+    const key = order === 'full_name' ? sql`lower(u.full_name)` : sql`u.created_at`;
+    const dir = sql.raw(direction);
+    const { rows } = await sql<{ id: string }>`
+      SELECT u.id FROM users u
+      WHERE u.status <> 'deleted' AND (u.id = ${managerId}
+        OR u.region_id IN (SELECT id FROM regions WHERE path LIKE ${regionPath + '%'})
+        OR u.id IN (SELECT a.user_id FROM agents a JOIN regions r ON r.id = a.region_id WHERE r.path LIKE ${regionPath + '%'}))
+      ORDER BY ${key} ${dir}, u.id ${dir}`.execute(ctx.database.db);
+    return rows.map((r) => r.id);
+  }
+
+  const managers = [
+    ['the district\'s manager', () => districtManager, () => district.path],
+    ['the region\'s manager', () => regionManager, () => region.path],
+    ['a manager of more than SHORT_USER_LIST users', () => largeManager, () => large.path],
+  ] as const;
+
+  it.each(managers)('%s finds its users, and only them, in either order and either direction', async (_, who, path) => {
+    for (const [sort, order, direction] of [['', 'created_at', 'desc'], ['&sort=created_at', 'created_at', 'asc'], ['&sort=full_name', 'full_name', 'asc'], ['&sort=-full_name', 'full_name', 'desc']] as const) {
+      const expected = await usersOf(path(), who().userId, order, direction);
+      expect(expected.length).toBeGreaterThan(4);
+      expect((await walk(who(), '/users/search', sort, 50)).map((u) => u.id), sort).toEqual(expected);
+    }
+  });
+
+  it('a short list still takes the search\'s filters: text, role and cursor', async () => {
+    const found = await walk(districtManager, '/users/search', `&q=${encodeURIComponent('Test junior')}`, 2);
+    expect(found.map((u) => u.id).sort()).toEqual(team.slice(1).map((m) => m.userId).sort());
+    expect((await walk(districtManager, '/users/search', '&role=senior_agent')).map((u) => u.id)).toEqual([lead.userId]);
+  });
+
+  it.each(managers)('%s reads the events by and about its users, each once, newest first', async (_, who, path) => {
+    const inScope = new Set(await usersOf(path(), who().userId, 'created_at', 'desc'));
+    const { rows } = await sql<{ id: string }>`
+      SELECT id FROM audit_events WHERE action = 'test.scoped' AND (actor_id = ANY(${[...inScope]}::uuid[]) OR (entity_type = 'user' AND entity_id = ANY(${[...inScope]}::text[])))
+      ORDER BY seq DESC`.execute(ctx.database.db);
+    expect(rows.length).toBeGreaterThan(0);
+    expect((await walk(who(), '/audit-events', '&action=test.scoped', 2)).map((e) => e.id)).toEqual(rows.map((r) => r.id));
+  });
+
+  it('the district\'s manager sees an event by one member about another once, and no event of outsiders', async () => {
+    const seen = await walk(districtManager, '/audit-events', '&action=test.scoped', 2);
+    expect(seen.map((e) => [e.actor_id, e.entity_type])).toEqual([
+      [team[2]!.userId, 'policy'],
+      [expect.any(String), 'user'],
+      [team[1]!.userId, 'user'],
+    ]);
+  });
+});
