@@ -12,6 +12,7 @@ import * as m0007 from './migrations/0007-list-indexes.js';
 import * as m0008 from './migrations/0008-room-for-hot-updates.js';
 import * as m0009 from './migrations/0009-cache-generations.js';
 import * as m0010 from './migrations/0010-policy-history-bumps.js';
+import * as m0011 from './migrations/0011-customer-name-indexes.js';
 
 /**
  * Migrations are listed here rather than read from a folder so the same list
@@ -29,6 +30,7 @@ export const migrations: Record<string, Migration> = {
   '0008-room-for-hot-updates': m0008,
   '0009-cache-generations': m0009,
   '0010-policy-history-bumps': m0010,
+  '0011-customer-name-indexes': m0011,
 };
 
 /**

@@ -84,10 +84,11 @@ export function agentScope(actor: Actor, agentIdColumn: Expression<string | null
  * A region of at most this many agents has its lists read agent by agent
  * (mergedPageKeys: at most 300 × 21 index entries for a page of 20); a larger
  * one through agentScope's condition, a walk in date order that meets a page
- * sooner the larger the region's share of the book. Measured on the bench's
- * book (10,000 agents, 200,000 policies; docs/architecture.md): the merge
- * wins up to about 500 agents (a policy page in 2-9 ms where the walk took
- * 15-124 ms), the walk beyond.
+ * sooner the larger the region's share of the book. Measured with
+ * `npm run bench:scopes` (10,000 agents, 200,000 policies;
+ * docs/architecture.md): merged, a district's policy page took 1.3-5.6 ms
+ * where the walk took 13.8-111; at 1,000 agents the walk wins (5.8 ms
+ * against 18 merged).
  */
 export const SHORT_AGENT_LIST = 300;
 
@@ -98,16 +99,18 @@ export const SHORT_AGENT_LIST = 300;
  * never lags an agent's move. null when the scope is not such a list (then
  * agentScope's condition serves: for one agent it is an index range already).
  * Region by region (the LIMIT keeps each one an index lookup: as a join, the
- * planner walked the whole agents index to find a district's three).
+ * planner walked the whole agents index to find a district's three), the
+ * LIMIT a literal: as a parameter, the prepared statement's generic plan
+ * guessed it small and scanned the agents table for it.
  */
 export async function shortAgentList(db: Db, actor: Actor): Promise<string[] | null> {
   if (actor.role === 'senior_agent') return actor.teamAgentIds.length >= 2 ? actor.teamAgentIds : null;
   if (actor.role !== 'regional_manager' || !actor.regionPath) return null;
   const { rows } = await sql<{ id: string }>`
     SELECT a.id FROM regions r
-    CROSS JOIN LATERAL (SELECT agents.id FROM agents WHERE agents.region_id = r.id LIMIT ${SHORT_AGENT_LIST + 1}) a
+    CROSS JOIN LATERAL (SELECT agents.id FROM agents WHERE agents.region_id = r.id LIMIT ${sql.lit(SHORT_AGENT_LIST + 1)}) a
     WHERE r.path LIKE ${escapeLike(actor.regionPath) + '%'}
-    LIMIT ${SHORT_AGENT_LIST + 1}`.execute(db);
+    LIMIT ${sql.lit(SHORT_AGENT_LIST + 1)}`.execute(db);
   return rows.length <= SHORT_AGENT_LIST ? rows.map((row) => row.id) : null;
 }
 

@@ -30,11 +30,12 @@ export function userScope(actor: Actor): Expression<SqlBool> {
 
 /**
  * A regional manager's scope is listed (shortUserList) when it holds at most
- * this many users. Measured on the bench's 100,000 users (docs/architecture.md):
- * a search page in 1.5 ms for a district of 4 users where the walk in date
- * order took 28, 5.7 against 24.5 at 1,000 users; at 10,000 the walk wins.
+ * this many users. Measured with `npm run bench:scopes` (100,000 users;
+ * docs/architecture.md): a search page in about 1 ms for a district where
+ * the walk in date order took 22-40, 14.8 against 24.9 at 2,000 users; at
+ * 10,000 the walk wins (26 against 60).
  */
-export const SHORT_USER_LIST = 1000;
+export const SHORT_USER_LIST = 2500;
 
 /**
  * A regional manager's users (itself, the users placed in its region's
@@ -50,9 +51,10 @@ export const SHORT_USER_LIST = 1000;
  */
 export async function shortUserList(db: Db, actor: Actor): Promise<string[] | null> {
   if (actor.role !== 'regional_manager' || !actor.regionPath) return null;
-  // Twice the bound, as a user may be both placed in the region and one of its agents: fewer rows
-  // than that are the whole scope; that many hold more than SHORT_USER_LIST distinct users.
-  const cap = 2 * SHORT_USER_LIST + 1;
+  // Twice the bound (and one), as a user may be both placed in the region and one of its agents: fewer
+  // rows than that are the whole scope; that many hold more than SHORT_USER_LIST distinct users. A
+  // literal, as shortAgentList says why.
+  const cap = sql.lit(2 * SHORT_USER_LIST + 1);
   const { rows } = await sql<{ id: string }>`
     SELECT ${actor.userId}::uuid AS id
     UNION ALL
@@ -63,7 +65,7 @@ export async function shortUserList(db: Db, actor: Actor): Promise<string[] | nu
     WHERE r.path LIKE ${escapeLike(actor.regionPath) + '%'}
     LIMIT ${cap}`.execute(db);
   const ids = [...new Set(rows.map((row) => row.id))];
-  return rows.length < cap && ids.length <= SHORT_USER_LIST ? ids : null;
+  return rows.length <= 2 * SHORT_USER_LIST && ids.length <= SHORT_USER_LIST ? ids : null;
 }
 
 /** Ids of the users in the actor's scope, for use inside another query. */
