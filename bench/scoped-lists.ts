@@ -88,7 +88,7 @@ async function row(kdb: Kysely<DB>, managerId: string, path: string): Promise<st
   const users = await sql<{ n: number }>`SELECT count(*)::int AS n FROM users WHERE ${userScope(actor)}`.execute(kdb);
   const audit = (list: boolean) => new AuditService(kdb, {
     actorOf: async () => actor,
-    shortListInScope: async (a: Actor) => (list ? shortUserList(kdb, a) : null),
+    shortListInScope: async (a: Actor, max: number) => (list ? shortUserList(kdb, a, max) : null),
     idsInScope: (a: Actor) => userIdsInScope(a),
   } as never);
   const customers = (field: 'created_at' | 'full_name', list: boolean) => async () => listCustomers(kdb, agentScope(actor, sql.ref('customers.agent_id')),

@@ -176,6 +176,7 @@ const LISTS: Array<[string, () => SignedIn]> = [
   ['/api/v1/users/search?limit=20', () => stateManager],
   ['/api/v1/users/search?limit=20&sort=full_name', () => stateManager],
   ['/api/v1/audit-events?limit=20', () => stateManager],
+  ['/api/v1/audit-events?limit=20', () => providerAdmin],
   ['/api/v1/customers?limit=20', () => senior],
   ['/api/v1/customers?limit=20', () => agent],
   ['/api/v1/customers?limit=20', () => admin],

@@ -163,14 +163,15 @@ export function multipart(fields: Record<string, string>, file?: { bytes: Buffer
 
 let bulk = 0;
 /**
- * `count` active agents and their users in a region, in two statements (no
- * sign-in): for a scope larger than the short lists (SHORT_AGENT_LIST,
- * SHORT_USER_LIST) without a thousand round trips. Returns their user ids.
+ * `count` active agents and their users in a region (linked to `provider`
+ * if given), in bulk (no sign-in): for a scope larger than the short lists
+ * (SHORT_AGENT_LIST, SHORT_USER_LIST) without a thousand round trips.
+ * Returns their user ids.
  */
-export async function insertAgentsInRegion(ctx: TestContext, regionId: string, count: number): Promise<string[]> {
+export async function insertAgentsInRegion(ctx: TestContext, regionId: string, count: number, provider?: ProviderFixture): Promise<string[]> {
   const from = bulk;
   bulk += count;
-  const { rows } = await sql<{ id: string }>`
+  const { rows } = await sql<{ id: string; agent_id: string }>`
     WITH u AS (
       INSERT INTO users (id, phone_number, full_name, role, status)
       SELECT gen_random_uuid(), '+9196' || ${String(process.pid % 1000).padStart(3, '0')} || lpad((${from} + g)::text, 5, '0'), 'Bulk Agent ' || g, 'junior_agent', 'active'
@@ -178,6 +179,10 @@ export async function insertAgentsInRegion(ctx: TestContext, regionId: string, c
       RETURNING id)
     INSERT INTO agents (id, user_id, agent_code, status, license_number, license_expiry, pan, region_id)
     SELECT gen_random_uuid(), u.id, 'AG-B-' || u.id, 'active', 'LIC-BULK', '2099-12-31', 'ABCPK1234Z', ${regionId}::uuid FROM u
-    RETURNING user_id AS id`.execute(ctx.database.db);
+    RETURNING user_id AS id, id AS agent_id`.execute(ctx.database.db);
+  if (provider) {
+    await sql`INSERT INTO agent_providers (agent_id, provider_id, provider_type)
+      SELECT unnest(${rows.map((row) => row.agent_id)}::uuid[]), ${provider.id}::uuid, ${provider.type}`.execute(ctx.database.db);
+  }
   return rows.map((row) => row.id);
 }

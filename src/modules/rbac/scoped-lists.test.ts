@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, signInAs, type SignedIn, type TestContext } from '../../../test/helpers/app.js';
 import {
   createActiveAgent, createCustomer, createProvider, createRegion, insertAgentsInRegion, signInRegionalManager,
-  type AgentFixture, type RegionFixture,
+  signInProviderAdmin, type AgentFixture, type ProviderFixture, type RegionFixture,
 } from '../../../test/helpers/factories-directory.js';
 import { createExampleProduct, insertPolicy } from '../../../test/helpers/factories-policies.js';
 import { appendAuditEvent, type AuditContext } from '../audit/audit.repository.js';
@@ -18,6 +18,7 @@ import { SHORT_AGENT_LIST } from './rbac.scope.js';
  * else's. Each list is walked here by callers of both kinds.
  */
 let ctx: TestContext;
+let provider: ProviderFixture;
 let region: RegionFixture;
 let district: RegionFixture;
 let lead: AgentFixture;
@@ -50,7 +51,7 @@ const byDate = (rows: Row[], direction: 1 | -1) => [...rows].sort((a, b) => dire
 
 beforeAll(async () => {
   ctx = await buildTestApp();
-  const provider = await createProvider(ctx);
+  provider = await createProvider(ctx);
   const product = await createExampleProduct(ctx, provider.id);
   region = await createRegion(ctx);
   district = await createRegion(ctx, { parent: region });
@@ -142,10 +143,13 @@ describe('the customer list over a scope of several agents', () => {
   });
 });
 
-describe('users and the audit trail over a regional manager\'s scope', () => {
-  /** A region of more than SHORT_USER_LIST users, whose manager's scope is not a short list. */
+describe('users and the audit trail over a regional manager\'s or provider admin\'s scope', () => {
+  /** A region and a provider of more than SHORT_USER_LIST users, whose scopes are not short lists. */
   let large: RegionFixture;
   let largeManager: SignedIn;
+  let largeProvider: ProviderFixture;
+  let largeProviderAdmin: SignedIn;
+  let providerAdmin: SignedIn;
   let largeUsers: string[];
   const context = (actorId: string | null): AuditContext => ({ actorId, actorRole: null, requestId: null, ip: null, userAgent: null });
   const append = (actorId: string | null, entityType: string, entityId: string) =>
@@ -153,8 +157,11 @@ describe('users and the audit trail over a regional manager\'s scope', () => {
 
   beforeAll(async () => {
     large = await createRegion(ctx);
-    largeUsers = await insertAgentsInRegion(ctx, large.id, SHORT_USER_LIST);
+    largeProvider = await createProvider(ctx);
+    largeUsers = await insertAgentsInRegion(ctx, large.id, SHORT_USER_LIST, largeProvider);
     largeManager = await signInRegionalManager(ctx, large.id);
+    largeProviderAdmin = await signInProviderAdmin(ctx, largeProvider.id);
+    providerAdmin = await signInProviderAdmin(ctx, provider.id);
     const outsider = (await signInAs(ctx, 'policyholder')).userId;
     const [a, b] = [team[1]!.userId, team[2]!.userId];
     await append(a, 'user', b); // by one member about another: listed once
@@ -165,24 +172,29 @@ describe('users and the audit trail over a regional manager\'s scope', () => {
     await append(outsider, 'user', largeUsers[17]!);
   }, 60_000);
 
-  /** Users the reference query places in a manager's scope, in the search's order: the API must page through exactly these. */
-  async function usersOf(regionPath: string, managerId: string, order: 'created_at' | 'full_name', direction: 'asc' | 'desc') {
+  type Scope = { region: string } | { provider: string };
+  /** Users the reference query places in a scope, in the search's order: the API must page through exactly these. */
+  async function usersOf(scope: Scope, managerId: string, order: 'created_at' | 'full_name', direction: 'asc' | 'desc') {
     const key = order === 'full_name' ? sql`lower(u.full_name)` : sql`u.created_at`;
     const dir = sql.raw(direction);
+    const members = 'region' in scope
+      ? sql`u.region_id IN (SELECT id FROM regions WHERE path LIKE ${scope.region + '%'})
+        OR u.id IN (SELECT a.user_id FROM agents a JOIN regions r ON r.id = a.region_id WHERE r.path LIKE ${scope.region + '%'})`
+      : sql`u.provider_id = ${scope.provider}
+        OR u.id IN (SELECT a.user_id FROM agents a JOIN agent_providers ap ON ap.agent_id = a.id WHERE ap.provider_id = ${scope.provider})`;
     const { rows } = await sql<{ id: string }>`
-      SELECT u.id FROM users u
-      WHERE u.status <> 'deleted' AND (u.id = ${managerId}
-        OR u.region_id IN (SELECT id FROM regions WHERE path LIKE ${regionPath + '%'})
-        OR u.id IN (SELECT a.user_id FROM agents a JOIN regions r ON r.id = a.region_id WHERE r.path LIKE ${regionPath + '%'}))
+      SELECT u.id FROM users u WHERE u.status <> 'deleted' AND (u.id = ${managerId} OR ${members})
       ORDER BY ${key} ${dir}, u.id ${dir}`.execute(ctx.database.db);
     return rows.map((r) => r.id);
   }
 
-  const managers = [
-    ['the district\'s manager', () => districtManager, () => district.path],
-    ['the region\'s manager', () => regionManager, () => region.path],
-    ['a manager of more than SHORT_USER_LIST users', () => largeManager, () => large.path],
-  ] as const;
+  const managers: ReadonlyArray<readonly [string, () => SignedIn, () => Scope]> = [
+    ['the district\'s manager', () => districtManager, () => ({ region: district.path })],
+    ['the region\'s manager', () => regionManager, () => ({ region: region.path })],
+    ['a manager of more than SHORT_USER_LIST users', () => largeManager, () => ({ region: large.path })],
+    ['a provider admin', () => providerAdmin, () => ({ provider: provider.id })],
+    ['an admin of a provider of more than SHORT_USER_LIST users', () => largeProviderAdmin, () => ({ provider: largeProvider.id })],
+  ];
 
   it.each(managers)('%s finds its users, and only them, in either order and either direction', async (_, who, path) => {
     for (const [sort, order, direction] of [['', 'created_at', 'desc'], ['&sort=created_at', 'created_at', 'asc'], ['&sort=full_name', 'full_name', 'asc'], ['&sort=-full_name', 'full_name', 'desc']] as const) {

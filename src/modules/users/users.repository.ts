@@ -29,7 +29,8 @@ export function userScope(actor: Actor): Expression<SqlBool> {
 }
 
 /**
- * A regional manager's scope is listed (shortUserList) when it holds at most
+ * A regional manager's or provider admin's scope is listed (shortUserList)
+ * when it holds at most
  * this many users. Measured with `npm run bench:scopes` (100,000 users;
  * docs/architecture.md): a search page in about 1 ms for a district where
  * the walk in date order took 22-40, 14.8 against 24.9 at 2,000 users; at
@@ -38,38 +39,65 @@ export function userScope(actor: Actor): Expression<SqlBool> {
 export const SHORT_USER_LIST = 2500;
 
 /**
- * A regional manager's users (itself, the users placed in its region's
- * subtree and the region's agents) as a list, when there are at most
- * SHORT_USER_LIST of them; null otherwise, and for every other role.
+ * A regional manager's or provider admin's users as a list, when there are at
+ * most `max` of them; null otherwise, and for every other role. A regional
+ * manager's are itself, the users placed in its region's subtree and the
+ * region's agents; a provider admin's itself, its provider's users and the
+ * agents linked to the provider (userScope).
  *
- * A region is a small share of the users (policyholders belong to none), and
- * the planner cannot tell how small from userScope's subqueries: it walked
- * every user in date order to find a district's four. Given the list, it
- * reads those rows by key and sorts them. Read when asked, never stale;
+ * Such a scope is a small share of the users (policyholders belong to none),
+ * and the planner cannot tell how small from userScope's subqueries: it
+ * walked every user in date order to find a district's four. Given the list,
+ * it reads those rows by key. Read when asked, never stale; a region's part
  * region by region, each an index lookup (as a join, the planner walked the
  * users' region index from its start).
  */
-export async function shortUserList(db: Db, actor: Actor): Promise<string[] | null> {
-  if (actor.role !== 'regional_manager' || !actor.regionPath) return null;
-  // Twice the bound (and one), as a user may be both placed in the region and one of its agents: fewer
-  // rows than that are the whole scope; that many hold more than SHORT_USER_LIST distinct users. A
-  // literal, as shortAgentList says why.
-  const cap = sql.lit(2 * SHORT_USER_LIST + 1);
-  const { rows } = await sql<{ id: string }>`
-    SELECT ${actor.userId}::uuid AS id
-    UNION ALL
-    SELECT u.id FROM regions r CROSS JOIN LATERAL (SELECT users.id FROM users WHERE users.region_id = r.id LIMIT ${cap}) u
-    WHERE r.path LIKE ${escapeLike(actor.regionPath) + '%'}
-    UNION ALL
-    SELECT a.user_id FROM regions r CROSS JOIN LATERAL (SELECT agents.user_id FROM agents WHERE agents.region_id = r.id LIMIT ${cap}) a
-    WHERE r.path LIKE ${escapeLike(actor.regionPath) + '%'}
-    LIMIT ${cap}`.execute(db);
+export async function shortUserList(db: Db, actor: Actor, max = SHORT_USER_LIST): Promise<string[] | null> {
+  // Twice the bound (and one), as a user may be in two parts (placed in the region and one of its agents):
+  // fewer rows than that are the whole scope; that many hold more than `max` distinct users. A literal,
+  // as shortAgentList says why.
+  const cap = sql.lit(2 * max + 1);
+  let parts;
+  if (actor.role === 'regional_manager' && actor.regionPath) {
+    const subtree = escapeLike(actor.regionPath) + '%';
+    parts = sql`
+      SELECT u.id FROM regions r CROSS JOIN LATERAL (SELECT users.id FROM users WHERE users.region_id = r.id LIMIT ${cap}) u
+      WHERE r.path LIKE ${subtree}
+      UNION ALL
+      SELECT a.user_id FROM regions r CROSS JOIN LATERAL (SELECT agents.user_id FROM agents WHERE agents.region_id = r.id LIMIT ${cap}) a
+      WHERE r.path LIKE ${subtree}`;
+  } else if (actor.role === 'provider_admin' && actor.providerId) {
+    parts = sql`
+      SELECT users.id FROM users WHERE users.provider_id = ${actor.providerId}
+      UNION ALL
+      SELECT a.user_id FROM agent_providers ap JOIN agents a ON a.id = ap.agent_id WHERE ap.provider_id = ${actor.providerId}`;
+  } else {
+    return null;
+  }
+  const { rows } = await sql<{ id: string }>`SELECT ${actor.userId}::uuid AS id UNION ALL ${parts} LIMIT ${cap}`.execute(db);
   const ids = [...new Set(rows.map((row) => row.id))];
-  return rows.length <= 2 * SHORT_USER_LIST && ids.length <= SHORT_USER_LIST ? ids : null;
+  return rows.length <= 2 * max && ids.length <= max ? ids : null;
 }
 
-/** Ids of the users in the actor's scope, for use inside another query. */
+/**
+ * Ids of the users in the actor's scope, for use inside another query (the
+ * audit trail's). Each part of userScope comes from its own index, where
+ * `SELECT id FROM users WHERE userScope(...)` read the whole table to test
+ * its ORs (twice per audit page: 25 ms on 100,000 users). A user may appear
+ * twice; IN does not mind.
+ */
 export function userIdsInScope(actor: Actor) {
+  if (actor.role === 'provider_admin' && actor.providerId) {
+    return sql<string>`(SELECT ${actor.userId}::uuid
+      UNION ALL SELECT users.id FROM users WHERE users.provider_id = ${actor.providerId}
+      UNION ALL SELECT a.user_id FROM agents a JOIN agent_providers ap ON ap.agent_id = a.id WHERE ap.provider_id = ${actor.providerId})`;
+  }
+  if (actor.role === 'regional_manager' && actor.regionPath) {
+    const subtree = escapeLike(actor.regionPath) + '%';
+    return sql<string>`(SELECT ${actor.userId}::uuid
+      UNION ALL SELECT users.id FROM users WHERE users.region_id IN (SELECT r.id FROM regions r WHERE r.path LIKE ${subtree})
+      UNION ALL SELECT a.user_id FROM agents a JOIN regions r ON r.id = a.region_id WHERE r.path LIKE ${subtree})`;
+  }
   return sql<string>`(SELECT users.id FROM users WHERE ${userScope(actor)})`;
 }
 

@@ -79,9 +79,9 @@ export class UsersService {
     return repo.userIdsInScope(actor);
   }
 
-  /** The same users as a list, when the scope is a short one (repo.shortUserList); null otherwise. */
-  shortListInScope(actor: Actor): Promise<string[] | null> {
-    return repo.shortUserList(this.db, actor);
+  /** The same users as a list, when the scope is a short one of at most `max` (repo.shortUserList); null otherwise. */
+  shortListInScope(actor: Actor, max: number): Promise<string[] | null> {
+    return repo.shortUserList(this.db, actor, max);
   }
 
   // --- reads ---------------------------------------------------------------------
