@@ -85,6 +85,16 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => ctx.close());
 
+/** Another senior and another region's manager list rows of their own, and none of `ours`. */
+async function outsidersSeeNoneOf(path: string, ours: Row[]): Promise<void> {
+  const ids = new Set(ours.map((row) => row.id));
+  for (const who of [otherSenior, otherManager]) {
+    const seen = await walk(who, path);
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.filter((row) => ids.has(row.id))).toEqual([]);
+  }
+}
+
 /** Callers are signed in by beforeAll, after it.each reads this list: hence thunks. */
 const readers = [['the team\'s senior', () => lead], ['the district\'s manager (a short list)', () => districtManager], ['the region\'s manager (not one)', () => regionManager]] as const;
 
@@ -104,14 +114,7 @@ describe('the policy list over a scope of several agents', () => {
     expect((await walk(who, '/policies', `&created_to=${bound}`)).map((p) => p.id)).toEqual(byDate(book.filter((p) => p.created_at < bound), -1));
   });
 
-  it('another senior and another region\'s manager see none of it', async () => {
-    const ours = new Set(book.map((p) => p.id));
-    for (const who of [otherSenior, otherManager]) {
-      const seen = await walk(who, '/policies');
-      expect(seen.length).toBeGreaterThan(0);
-      expect(seen.filter((p) => ours.has(p.id))).toEqual([]);
-    }
-  });
+  it('another senior and another region\'s manager see none of it', () => outsidersSeeNoneOf('/policies', book));
 });
 
 describe('the customer list over a scope of several agents', () => {
@@ -133,14 +136,7 @@ describe('the customer list over a scope of several agents', () => {
     expect((await walk(who, '/customers', '&sort=-full_name')).map((c) => c.id)).toEqual([...byName].reverse());
   });
 
-  it('another senior and another region\'s manager see none of them', async () => {
-    const ours = new Set(customers.map((c) => c.id));
-    for (const who of [otherSenior, otherManager]) {
-      const seen = await walk(who, '/customers');
-      expect(seen.length).toBeGreaterThan(0);
-      expect(seen.filter((c) => ours.has(c.id))).toEqual([]);
-    }
-  });
+  it('another senior and another region\'s manager see none of them', () => outsidersSeeNoneOf('/customers', customers));
 });
 
 describe('users and the audit trail over a regional manager\'s or provider admin\'s scope', () => {
