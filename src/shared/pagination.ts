@@ -1,4 +1,5 @@
 import { AppError } from './errors.js';
+import { isUuid } from './ids.js';
 
 /**
  * Keyset (cursor) pagination: the cursor holds the sort key and id of the last
@@ -11,17 +12,59 @@ export function encodeCursor(values: CursorValue[]): string {
   return Buffer.from(JSON.stringify(values)).toString('base64url');
 }
 
-export function decodeCursor(cursor: string | undefined, length: number): CursorValue[] | null {
+/**
+ * What each value of a cursor must be. A cursor is opaque to clients but not
+ * trusted: one forged or damaged is refused here with a 422, where a value of
+ * the wrong kind would otherwise reach PostgreSQL as a parameter and fail
+ * there (a 500).
+ */
+export type CursorKind = 'timestamp' | 'uuid' | 'text' | 'integer';
+
+/** An instant as our cursors write it: ISO 8601 or PostgreSQL's timestamptz text, a real calendar date. */
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?(Z|[+-]\d{2}(:?\d{2})?)$/;
+
+function isTimestamp(value: CursorValue): boolean {
+  const m = typeof value === 'string' ? TIMESTAMP.exec(value) : null;
+  if (!m) return false;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day && hour < 24 && minute < 60 && second < 60 && year >= 1;
+}
+
+const CURSOR_CHECKS: Readonly<Record<CursorKind, (value: CursorValue) => boolean>> = {
+  timestamp: isTimestamp,
+  uuid: (value) => typeof value === 'string' && isUuid(value),
+  text: (value) => typeof value === 'string' && value.length <= 1000,
+  integer: (value) => (typeof value === 'number' && Number.isSafeInteger(value)) || (typeof value === 'string' && /^-?\d{1,15}$/.test(value)),
+};
+
+function invalidCursor(message = 'is not a valid cursor', detail = 'The cursor is not valid; start again without it.'): AppError {
+  return new AppError('VALIDATION_FAILED', 422, detail, { errors: [{ path: '/query/cursor', message }] });
+}
+
+/** The cursor's values, each of the kind given in order; null without a cursor; a 422 for anything else. */
+export function decodeCursor(cursor: string | undefined, kinds: readonly CursorKind[]): CursorValue[] | null {
   if (!cursor) return null;
+  let values: unknown;
   try {
-    const values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(values) && values.length === length && values.every((v) => v === null || ['string', 'number'].includes(typeof v))) {
-      return values as CursorValue[];
-    }
+    values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    // fall through to the one answer for every bad cursor
+    throw invalidCursor();
   }
-  throw new AppError('VALIDATION_FAILED', 422, 'The cursor is not valid; start again without it.', { errors: [{ path: '/query/cursor', message: 'is not a valid cursor' }] });
+  if (!Array.isArray(values) || values.length !== kinds.length || !kinds.every((kind, i) => CURSOR_CHECKS[kind](values[i] as CursorValue))) throw invalidCursor();
+  return values as CursorValue[];
+}
+
+/**
+ * A cursor of a list with a choice of order: [sort, key, id], the key of the
+ * kind that sort has. A cursor from another order is refused rather than
+ * compared with the wrong column (which would skip or repeat rows).
+ */
+export function decodeSortedCursor(cursor: string | undefined, sort: string, keyKind: CursorKind): [CursorValue, CursorValue] | null {
+  const values = decodeCursor(cursor, ['text', keyKind, 'uuid']);
+  if (!values) return null;
+  if (values[0] !== sort) throw invalidCursor('belongs to another sort order', 'The cursor is not valid for this sort; start again without it.');
+  return [values[1]!, values[2]!];
 }
 
 /** Parses `field` or `-field` against an allowlist; anything else is a 422, never SQL. */

@@ -5,6 +5,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { createMemoryStore } from '../../src/shared/kv-store.js';
 import { MemorySms } from '../../src/shared/sms.js';
 import { buildTestApp, signInAs, type TestContext } from '../helpers/app.js';
+import { createActiveAgent, createProvider } from '../helpers/factories-directory.js';
 
 let ctx: TestContext;
 beforeAll(async () => {
@@ -25,6 +26,36 @@ describe('input hygiene (ASVS V5, API8)', () => {
     expect((await ctx.app.inject({ method: 'GET', url: '/api/v1/security-events?limit=101', headers: admin.headers })).statusCode).toBe(422);
     expect((await ctx.app.inject({ method: 'GET', url: '/api/v1/security-events?limit=10&admin=true', headers: admin.headers })).statusCode).toBe(422);
     expect((await ctx.app.inject({ method: 'GET', url: "/api/v1/security-events?cursor=' OR 1=1 --", headers: admin.headers })).statusCode).toBe(422);
+  });
+
+  it('refuses a forged cursor on every list with 422, never a 500, and a cursor of another order', async () => {
+    const admin = await signInAs(ctx, 'super_admin');
+    const provider = await createProvider(ctx);
+    const agent = await createActiveAgent(ctx, { providerIds: [provider.id] });
+    const forged = (values: unknown[]) => Buffer.from(JSON.stringify(values)).toString('base64url');
+    const lists = ['/audit-events', '/customers', '/customers?sort=full_name', '/users/search', '/users/search?sort=full_name', '/agents', '/security-events',
+      '/policies', '/providers', '/providers?sort=created_at', `/providers/${provider.id}/products`, `/providers/${provider.id}/agents`,
+      `/agents/${agent.agentId}/documents`, `/agents/${agent.agentId}/commissions`];
+    const cursors = [['abc'], ['abc', 'def'], [1, 2], ['2026-02-31T00:00:00Z', crypto.randomUUID()], ['2026-01-01T00:00:00Z', 'not-a-uuid'],
+      ['-created_at', 'x', crypto.randomUUID()], ['full_name', 'x', 'y'], [null, null, null]];
+    for (const list of lists) {
+      for (const cursor of cursors) {
+        const url = `/api/v1${list}${list.includes('?') ? '&' : '?'}cursor=${forged(cursor)}`;
+        const response = await ctx.app.inject({ method: 'GET', url, headers: admin.headers });
+        expect(response.statusCode, `${url} ${response.body}`).toBe(422);
+      }
+    }
+    // Regions page by path, and any text is a path: only a cursor of another shape is refused.
+    expect((await ctx.app.inject({ method: 'GET', url: `/api/v1/regions?cursor=${forged([1, 2])}`, headers: admin.headers })).statusCode).toBe(422);
+    expect((await ctx.app.inject({ method: 'GET', url: `/api/v1/regions?cursor=${forged(['ZZ/'])}`, headers: admin.headers })).statusCode).toBe(200);
+    // A real cursor of one order, replayed with another, would compare names with instants: refused.
+    for (let i = 0; i < 3; i++) expect((await ctx.app.inject({ method: 'POST', url: '/api/v1/customers', headers: agent.headers, payload: { full_name: `Cursor ${i}`, date_of_birth: '1990-01-01', gender: 'female', phone_number: `98765${String(43210 + i)}` } })).statusCode).toBe(201);
+    const first = await ctx.app.inject({ method: 'GET', url: '/api/v1/customers?limit=1', headers: agent.headers });
+    const cursor = first.json().next_cursor as string;
+    expect((await ctx.app.inject({ method: 'GET', url: `/api/v1/customers?limit=1&cursor=${cursor}`, headers: agent.headers })).statusCode).toBe(200);
+    const other = await ctx.app.inject({ method: 'GET', url: `/api/v1/customers?limit=1&sort=full_name&cursor=${cursor}`, headers: agent.headers });
+    expect(other.statusCode).toBe(422);
+    expect(other.json().errors).toEqual([{ path: '/query/cursor', message: 'belongs to another sort order' }]);
   });
 
   it('refuses control characters in names', async () => {

@@ -71,7 +71,7 @@ export class AgentDocumentsService {
   async list(principal: Principal, agentId: string, query: { type?: DocumentType; limit?: number; cursor?: string }) {
     await this.accessible(principal, agentId, 'agent.read');
     const limit = query.limit ?? 20;
-    const rows = await repo.listDocuments(this.deps.db, agentId, query.type, decodeCursor(query.cursor, 2), limit);
+    const rows = await repo.listDocuments(this.deps.db, agentId, query.type, decodeCursor(query.cursor, ['timestamp', 'uuid']), limit);
     return toPage(rows, limit, (row) => [row.cursor_at, row.id]);
   }
 

@@ -128,7 +128,7 @@ export class AgentsService {
     const actor = await this.actor(principal);
     const limit = query.limit ?? 20;
     const { q, status, region_id, provider_id } = query;
-    const rows = await repo.listAgents(this.db, agentScope(actor, sql.ref('agents.id')), { q, status, region_id, provider_id }, decodeCursor(query.cursor, 2), limit);
+    const rows = await repo.listAgents(this.db, agentScope(actor, sql.ref('agents.id')), { q, status, region_id, provider_id }, decodeCursor(query.cursor, ['timestamp', 'uuid']), limit);
     return toPage(rows, limit, (row) => [row.cursor_at, row.id]);
   }
 
@@ -244,7 +244,7 @@ export class AgentsService {
     const actor = await this.actor(principal);
     await this.findVisible(this.db, actor, agentId);
     const limit = query.limit ?? 20;
-    const rows = await repo.listCommissions(this.db, agentId, this.providerFilter(actor), decodeCursor(query.cursor, 2), limit);
+    const rows = await repo.listCommissions(this.db, agentId, this.providerFilter(actor), decodeCursor(query.cursor, ['timestamp', 'uuid']), limit);
     return toPage(rows, limit, (row) => [row.cursor_at, row.id]);
   }
 }

@@ -28,7 +28,7 @@ export class AuditService {
   async list(principal: Principal, query: AuditQuery): Promise<{ items: AuditEvent[]; next_cursor: string | null }> {
     const actor = await this.users.actorOf(principal);
     const limit = query.limit ?? 20;
-    const cursor = decodeCursor(query.cursor, 1);
+    const cursor = decodeCursor(query.cursor, ['integer']);
     const filtered = <O>(q: SelectQueryBuilder<DB, 'audit_events', O>) => q
       .$if(query.entity_type !== undefined, (qb) => qb.where('audit_events.entity_type', '=', query.entity_type!))
       .$if(query.entity_id !== undefined, (qb) => qb.where('audit_events.entity_id', '=', query.entity_id!))

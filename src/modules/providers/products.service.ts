@@ -63,7 +63,7 @@ export class ProductsService {
   async list(providerId: string, query: ProductListQuery) {
     if (!(await findProviderById(this.deps.db, providerId))) throw notFound('Provider');
     const limit = query.limit ?? 20;
-    const rows = await repo.listProducts(this.deps.db, providerId, { kind: query.kind, status: query.status }, decodeCursor(query.cursor, 2), limit);
+    const rows = await repo.listProducts(this.deps.db, providerId, { kind: query.kind, status: query.status }, decodeCursor(query.cursor, ['timestamp', 'uuid']), limit);
     const page = toPage(rows, limit, (row) => [row.cursor_at, row.id]);
     return { items: page.items.map(toProductResponse), next_cursor: page.next_cursor };
   }

@@ -6,7 +6,7 @@ import type { Clock } from '../../shared/clock.js';
 import { AppError, forbidden, notFound } from '../../shared/errors.js';
 import { runIdempotent, type StoredResponse } from '../../shared/idempotency.js';
 import { newId } from '../../shared/ids.js';
-import { decodeCursor, parseSort, toPage } from '../../shared/pagination.js';
+import { decodeCursor, decodeSortedCursor, parseSort, toPage } from '../../shared/pagination.js';
 import { appendAuditEvent, type AuditContext } from '../audit/audit.repository.js';
 import { requirePhone } from '../auth/auth.service.js';
 import { agentScope, type Actor } from '../rbac/rbac.scope.js';
@@ -75,8 +75,10 @@ export class ProvidersService {
   async list(query: ProviderListQuery) {
     const sort = parseSort(query.sort, PROVIDER_SORTS, 'name', 'asc');
     const limit = query.limit ?? 20;
-    const rows = await repo.listProviders(this.db, { q: query.q, type: query.type, status: query.status }, sort, decodeCursor(query.cursor, 2), limit);
-    const page = toPage(rows, limit, (row) => [sort.field === 'created_at' ? row.cursor_at : row[sort.field], row.id]);
+    const order = `${sort.direction === 'desc' ? '-' : ''}${sort.field}`;
+    const cursor = decodeSortedCursor(query.cursor, order, sort.field === 'created_at' ? 'timestamp' : 'text');
+    const rows = await repo.listProviders(this.db, { q: query.q, type: query.type, status: query.status }, sort, cursor, limit);
+    const page = toPage(rows, limit, (row) => [order, sort.field === 'created_at' ? row.cursor_at : row[sort.field], row.id]);
     return { items: page.items.map(toProviderResponse), next_cursor: page.next_cursor };
   }
 
@@ -237,7 +239,7 @@ export class ProvidersService {
     const actor = await this.actor(principal);
     await this.get(providerId);
     const limit = query.limit ?? 20;
-    const rows = await repo.listProviderAgents(this.db, providerId, agentScope(actor, sql.ref('agents.id')), query.status, decodeCursor(query.cursor, 2), limit);
+    const rows = await repo.listProviderAgents(this.db, providerId, agentScope(actor, sql.ref('agents.id')), query.status, decodeCursor(query.cursor, ['timestamp', 'uuid']), limit);
     const page = toPage(rows, limit, (row) => [row.cursor_at, row.agent_id]);
     return { items: page.items, next_cursor: page.next_cursor };
   }

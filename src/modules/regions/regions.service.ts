@@ -21,7 +21,7 @@ export class RegionsService {
 
   async list(query: RegionListQuery): Promise<{ items: Region[]; next_cursor: string | null }> {
     const limit = query.limit ?? 20;
-    const cursor = decodeCursor(query.cursor, 1);
+    const cursor = decodeCursor(query.cursor, ['text']);
     const rows = await repo.listRegions(this.db, { parentId: query.parent_id, afterPath: cursor ? String(cursor[0]) : null, limit });
     const page = toPage(rows, limit, (row) => [row.path]);
     return { items: page.items.map(toRegionResponse), next_cursor: page.next_cursor };

@@ -32,7 +32,7 @@ const securityRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async 
     },
   }, async (request) => {
     const limit = request.query.limit ?? 20;
-    const after = decodeCursor(request.query.cursor, 2);
+    const after = decodeCursor(request.query.cursor, ['timestamp', 'uuid']);
     let query = db.selectFrom('security_events').selectAll().orderBy('occurred_at', 'desc').orderBy('id', 'desc').limit(limit + 1);
     if (request.query.kind) query = query.where('kind', '=', request.query.kind);
     if (request.query.severity) query = query.where('severity', '=', request.query.severity);

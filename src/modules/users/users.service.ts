@@ -6,7 +6,7 @@ import type { Clock } from '../../shared/clock.js';
 import { AppError, forbidden, notFound, validationFailed } from '../../shared/errors.js';
 import { runIdempotent, type StoredResponse } from '../../shared/idempotency.js';
 import { newId } from '../../shared/ids.js';
-import { decodeCursor, parseSort, toPage } from '../../shared/pagination.js';
+import { decodeSortedCursor, parseSort, toPage } from '../../shared/pagination.js';
 import { appendAuditEvent, type AuditContext } from '../audit/audit.repository.js';
 import { checkPasswordStrength, type PasswordHasher } from '../auth/auth.passwords.js';
 import { requirePhone, type AuthService } from '../auth/auth.service.js';
@@ -102,12 +102,8 @@ export class UsersService {
     const sort = query.sort ?? '-created_at';
     const { field, direction } = parseSort(sort, ['full_name', 'created_at'] as const, 'created_at');
     const limit = query.limit ?? 20;
-    const cursor = decodeCursor(query.cursor, 3);
-    // The cursor carries its sort, so a cursor from another order is refused instead of skipping rows.
-    if (cursor && cursor[0] !== sort) {
-      throw validationFailed([{ path: '/query/cursor', message: 'belongs to another sort order' }], 'The cursor is not valid for this sort; start again without it.');
-    }
-    const rows = await repo.searchUsers(this.db, actor, { ...query, field, direction, limit, after: cursor ? cursor.slice(1) : null });
+    const after = decodeSortedCursor(query.cursor, sort, field === 'created_at' ? 'timestamp' : 'text');
+    const rows = await repo.searchUsers(this.db, actor, { ...query, field, direction, limit, after });
     const page = toPage(rows, limit, (row) => [sort, row.sort_key, row.id]);
     return { items: page.items.map(toUserResponse), next_cursor: page.next_cursor };
   }
