@@ -7,8 +7,8 @@ import {
 } from '../../../test/helpers/factories-directory.js';
 import { createExampleProduct, insertPolicy } from '../../../test/helpers/factories-policies.js';
 import { appendAuditEvent, type AuditContext } from '../audit/audit.repository.js';
-import { SHORT_USER_LIST } from '../users/users.repository.js';
-import { SHORT_AGENT_LIST } from './rbac.scope.js';
+import { SHORT_USER_LIST, shortUserList } from '../users/users.repository.js';
+import { SHORT_AGENT_LIST, shortAgentList, type Actor } from './rbac.scope.js';
 
 /**
  * A scope that is a short list (a senior's team, a small region's agents or
@@ -126,6 +126,11 @@ describe('the customer list over a scope of several agents', () => {
     expect((await walk(who, '/customers', `&agent_id=${member}`)).map((c) => c.id)).toEqual(byDate(customers.filter((c) => c.agent_id === member), -1));
   });
 
+  it.each(readers)('%s finds customers by name inside each member\'s book', async (_, reader) => {
+    const found = await walk(reader(), '/customers', `&q=${encodeURIComponent('Meera')}&sort=full_name`, 2);
+    expect(found.map((c) => c.id).sort()).toEqual(customers.filter((c) => c.full_name === 'Meera Iyer').map((c) => c.id).sort());
+  });
+
   it.each(readers)('%s pages through every customer by name, both ways', async (_, reader) => {
     const who = reader();
     const ids = customers.map((c) => c.id);
@@ -170,7 +175,7 @@ describe('users and the audit trail over a regional manager\'s or provider admin
 
   type Scope = { region: string } | { provider: string };
   /** Users the reference query places in a scope, in the search's order: the API must page through exactly these. */
-  async function usersOf(scope: Scope, managerId: string, order: 'created_at' | 'full_name', direction: 'asc' | 'desc') {
+  async function usersOf(scope: Scope, managerId: string, order: 'created_at' | 'full_name', direction: 'asc' | 'desc', deleted = false) {
     const key = order === 'full_name' ? sql`lower(u.full_name)` : sql`u.created_at`;
     const dir = sql.raw(direction);
     const members = 'region' in scope
@@ -179,7 +184,7 @@ describe('users and the audit trail over a regional manager\'s or provider admin
       : sql`u.provider_id = ${scope.provider}
         OR u.id IN (SELECT a.user_id FROM agents a JOIN agent_providers ap ON ap.agent_id = a.id WHERE ap.provider_id = ${scope.provider})`;
     const { rows } = await sql<{ id: string }>`
-      SELECT u.id FROM users u WHERE u.status <> 'deleted' AND (u.id = ${managerId} OR ${members})
+      SELECT u.id FROM users u WHERE (${deleted} OR u.status <> 'deleted') AND (u.id = ${managerId} OR ${members})
       ORDER BY ${key} ${dir}, u.id ${dir}`.execute(ctx.database.db);
     return rows.map((r) => r.id);
   }
@@ -207,12 +212,22 @@ describe('users and the audit trail over a regional manager\'s or provider admin
   });
 
   it.each(managers)('%s reads the events by and about its users, each once, newest first', async (_, who, path) => {
-    const inScope = new Set(await usersOf(path(), who().userId, 'created_at', 'desc'));
+    // The trail shows events of deleted users too: the scope here is every user, whatever the status.
+    const inScope = new Set(await usersOf(path(), who().userId, 'created_at', 'desc', true));
     const { rows } = await sql<{ id: string }>`
       SELECT id FROM audit_events WHERE action = 'test.scoped' AND (actor_id = ANY(${[...inScope]}::uuid[]) OR (entity_type = 'user' AND entity_id = ANY(${[...inScope]}::text[])))
       ORDER BY seq DESC`.execute(ctx.database.db);
     expect(rows.length).toBeGreaterThan(0);
     expect((await walk(who(), '/audit-events', '&action=test.scoped', 2)).map((e) => e.id)).toEqual(rows.map((r) => r.id));
+  });
+
+  it('the trail\'s filters apply inside each user\'s events', async () => {
+    const [a, b] = [team[1]!.userId, team[2]!.userId];
+    const ids = async (query: string) => (await walk(districtManager, '/audit-events', `&action=test.scoped${query}`, 2)).map((e) => [e.actor_id, e.entity_type, e.entity_id]);
+    expect(await ids('&entity_type=policy')).toEqual([[b, 'policy', book[0]!.id]]);
+    expect(await ids(`&actor_id=${a}`)).toEqual([[a, 'user', b]]);
+    expect(await ids(`&entity_type=user&entity_id=${a}`)).toEqual([[expect.any(String), 'user', a]]);
+    expect(await ids('&to=2000-01-01T00:00:00Z')).toEqual([]);
   });
 
   it('the district\'s manager sees an event by one member about another once, and no event of outsiders', async () => {
@@ -222,5 +237,31 @@ describe('users and the audit trail over a regional manager\'s or provider admin
       [expect.any(String), 'user'],
       [team[1]!.userId, 'user'],
     ]);
+  });
+});
+
+describe('where a scope stops being a short list', () => {
+  const managerOf = (regionPath: string, userId: string): Actor => ({
+    userId, sessionId: 'test', role: 'regional_manager', providerId: null, regionId: null, regionPath, agentId: null, agentStatus: null, teamAgentIds: [],
+  });
+
+  it('a region of SHORT_AGENT_LIST agents is a list of them; one more, and it is not', async () => {
+    const edge = await createRegion(ctx);
+    await insertAgentsInRegion(ctx, edge.id, SHORT_AGENT_LIST);
+    const actor = managerOf(edge.path, (await signInRegionalManager(ctx, edge.id)).userId);
+    expect(await shortAgentList(ctx.database.db, actor)).toHaveLength(SHORT_AGENT_LIST);
+    await insertAgentsInRegion(ctx, edge.id, 1);
+    expect(await shortAgentList(ctx.database.db, actor)).toBeNull();
+  });
+
+  it('a user counted twice (placed in the region and one of its agents) is one of `max`', async () => {
+    const edge = await createRegion(ctx);
+    const agents = await insertAgentsInRegion(ctx, edge.id, 3);
+    await sql`UPDATE users SET region_id = ${edge.id} WHERE id = ${agents[0]!}`.execute(ctx.database.db);
+    const manager = await signInRegionalManager(ctx, edge.id);
+    const actor = managerOf(edge.path, manager.userId);
+    // The manager (itself and placed in the region) and three agents, one of them placed too: 4 users in 6 rows.
+    expect((await shortUserList(ctx.database.db, actor, 4))?.sort()).toEqual([manager.userId, ...agents].sort());
+    expect(await shortUserList(ctx.database.db, actor, 3)).toBeNull();
   });
 });
