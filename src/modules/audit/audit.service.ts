@@ -10,10 +10,12 @@ import { toAuditEventResponse, type AuditEvent, type AuditQuery } from './audit.
 /**
  * A scope of at most this many users reads the trail user by user (two index
  * ranges each); a larger one walks the trail newest first, testing each event
- * against the scope's users. Measured with `npm run bench:scopes`: merged, a
- * page took 0.7-1.4 ms up to 300 users against 1.7-2.4 by the walk on a short
- * trail, 3.3 against 2.4 at 1,000, 9.1 against 3.1 at 2,000; the walk's cost
- * grows with the trail over the scope's share of it, the merge's does not.
+ * against the scope's users. The merge's cost follows the scope: 0.8-3.5 ms
+ * a page up to 300 users (`npm run bench:scopes`, on a trail of 500,000
+ * events spread over 100,000 users). The walk's follows the trail over the
+ * scope's share of it: 57 ms for a district of 4 users there, 1.5 at 300
+ * users, and the whole trail when the scope's events are rare among others.
+ * So the bound favours the merge's bounded cost.
  */
 const AUDIT_SHORT_LIST = 1000;
 

@@ -1,4 +1,4 @@
-import { sql, type Expression, type Kysely, type SqlBool, type Transaction } from 'kysely';
+import { sql, type Expression, type Kysely, type RawBuilder, type SqlBool, type Transaction } from 'kysely';
 import type { DB, NewUser, Role, UserRow, UserStatus, UserUpdate } from '../../db/types.js';
 import { mergedPageKeys, PAGE_MEMBER } from '../../db/merged-page.js';
 import type { CursorValue } from '../../shared/pagination.js';
@@ -57,48 +57,47 @@ export async function shortUserList(db: Db, actor: Actor, max = SHORT_USER_LIST)
   // fewer rows than that are the whole scope; that many hold more than `max` distinct users. A literal,
   // as shortAgentList says why.
   const cap = sql.lit(2 * max + 1);
-  let parts;
-  if (actor.role === 'regional_manager' && actor.regionPath) {
-    const subtree = escapeLike(actor.regionPath) + '%';
-    parts = sql`
-      SELECT u.id FROM regions r CROSS JOIN LATERAL (SELECT users.id FROM users WHERE users.region_id = r.id LIMIT ${cap}) u
-      WHERE r.path LIKE ${subtree}
-      UNION ALL
-      SELECT a.user_id FROM regions r CROSS JOIN LATERAL (SELECT agents.user_id FROM agents WHERE agents.region_id = r.id LIMIT ${cap}) a
-      WHERE r.path LIKE ${subtree}`;
-  } else if (actor.role === 'provider_admin' && actor.providerId) {
-    parts = sql`
-      SELECT users.id FROM users WHERE users.provider_id = ${actor.providerId}
-      UNION ALL
-      SELECT a.user_id FROM agent_providers ap JOIN agents a ON a.id = ap.agent_id WHERE ap.provider_id = ${actor.providerId}`;
-  } else {
-    return null;
-  }
+  const parts = scopeUserParts(actor, cap);
+  if (!parts) return null;
   const { rows } = await sql<{ id: string }>`SELECT ${actor.userId}::uuid AS id UNION ALL ${parts} LIMIT ${cap}`.execute(db);
   const ids = [...new Set(rows.map((row) => row.id))];
   return rows.length <= 2 * max && ids.length <= max ? ids : null;
 }
 
 /**
- * Ids of the users in the actor's scope, for use inside another query (the
- * audit trail's). Each part of userScope comes from its own index, where
- * `SELECT id FROM users WHERE userScope(...)` read the whole table to test
- * its ORs (twice per audit page: 25 ms on 100,000 users). A user may appear
- * twice; IN does not mind.
+ * userScope's parts beyond the actor itself, as a union of ids each read from
+ * its own index: a region's placed users and agents region by region (at most
+ * `perRegion` of each per region), a provider's users and linked agents. null
+ * for roles whose scope is all or only themselves. A user may come twice.
  */
-export function userIdsInScope(actor: Actor) {
-  if (actor.role === 'provider_admin' && actor.providerId) {
-    return sql<string>`(SELECT ${actor.userId}::uuid
-      UNION ALL SELECT users.id FROM users WHERE users.provider_id = ${actor.providerId}
-      UNION ALL SELECT a.user_id FROM agents a JOIN agent_providers ap ON ap.agent_id = a.id WHERE ap.provider_id = ${actor.providerId})`;
-  }
+function scopeUserParts(actor: Actor, perRegion: RawBuilder<unknown>) {
   if (actor.role === 'regional_manager' && actor.regionPath) {
     const subtree = escapeLike(actor.regionPath) + '%';
-    return sql<string>`(SELECT ${actor.userId}::uuid
-      UNION ALL SELECT users.id FROM users WHERE users.region_id IN (SELECT r.id FROM regions r WHERE r.path LIKE ${subtree})
-      UNION ALL SELECT a.user_id FROM agents a JOIN regions r ON r.id = a.region_id WHERE r.path LIKE ${subtree})`;
+    return sql<{ id: string }>`
+      SELECT u.id FROM regions r CROSS JOIN LATERAL (SELECT users.id FROM users WHERE users.region_id = r.id LIMIT ${perRegion}) u
+      WHERE r.path LIKE ${subtree}
+      UNION ALL
+      SELECT a.user_id FROM regions r CROSS JOIN LATERAL (SELECT agents.user_id FROM agents WHERE agents.region_id = r.id LIMIT ${perRegion}) a
+      WHERE r.path LIKE ${subtree}`;
   }
-  return sql<string>`(SELECT users.id FROM users WHERE ${userScope(actor)})`;
+  if (actor.role === 'provider_admin' && actor.providerId) {
+    return sql<{ id: string }>`
+      SELECT users.id FROM users WHERE users.provider_id = ${actor.providerId}
+      UNION ALL
+      SELECT a.user_id FROM agent_providers ap JOIN agents a ON a.id = ap.agent_id WHERE ap.provider_id = ${actor.providerId}`;
+  }
+  return null;
+}
+
+/**
+ * Ids of the users in the actor's scope, for use inside another query (the
+ * audit trail's): scopeUserParts, complete, where `SELECT id FROM users WHERE
+ * userScope(...)` read the whole table to test its ORs (twice per audit page:
+ * 25 ms on 100,000 users). A user may appear twice; IN does not mind.
+ */
+export function userIdsInScope(actor: Actor) {
+  const parts = scopeUserParts(actor, sql.raw('ALL'));
+  return parts ? sql<string>`(SELECT ${actor.userId}::uuid UNION ALL ${parts})` : sql<string>`(SELECT users.id FROM users WHERE ${userScope(actor)})`;
 }
 
 export function findUserInScope(db: Db, actor: Actor, id: string): Promise<UserRow | undefined> {
