@@ -45,8 +45,8 @@ describe('decodeCursor', () => {
 describe('decodeSortedCursor', () => {
   it('gives the key and id of a cursor of the same order, and refuses one of another order', () => {
     const cursor = encodeCursor(['-created_at', '2026-11-26 23:32:20+00', UUID]);
-    expect(decodeSortedCursor(cursor, '-created_at', 'timestamp')).toEqual(['2026-11-26 23:32:20+00', UUID]);
-    expect(refused(() => decodeSortedCursor(cursor, 'full_name', 'text'))).toBe(true);
-    expect(refused(() => decodeSortedCursor(encodeCursor(['-created_at', 'Meera', UUID]), '-created_at', 'timestamp'))).toBe(true);
+    expect(decodeSortedCursor(cursor, { field: 'created_at', direction: 'desc' })).toEqual(['2026-11-26 23:32:20+00', UUID]);
+    expect(refused(() => decodeSortedCursor(cursor, { field: 'full_name', direction: 'asc' }))).toBe(true);
+    expect(refused(() => decodeSortedCursor(encodeCursor(['-created_at', 'Meera', UUID]), { field: 'created_at', direction: 'desc' }))).toBe(true);
   });
 });

@@ -55,15 +55,23 @@ export function decodeCursor(cursor: string | undefined, kinds: readonly CursorK
   return values as CursorValue[];
 }
 
+export interface SortOrder { field: string; direction: 'asc' | 'desc' }
+
+/** The name a cursor records its order by: `field`, or `-field` descending. */
+export function sortName(sort: SortOrder): string {
+  return `${sort.direction === 'desc' ? '-' : ''}${sort.field}`;
+}
+
 /**
- * A cursor of a list with a choice of order: [sort, key, id], the key of the
- * kind that sort has. A cursor from another order is refused rather than
- * compared with the wrong column (which would skip or repeat rows).
+ * A cursor of a list with a choice of order: [sortName, key, id], the key an
+ * instant when the order is by created_at and text otherwise. A cursor from
+ * another order is refused rather than compared with the wrong column (which
+ * would skip or repeat rows).
  */
-export function decodeSortedCursor(cursor: string | undefined, sort: string, keyKind: CursorKind): [CursorValue, CursorValue] | null {
-  const values = decodeCursor(cursor, ['text', keyKind, 'uuid']);
+export function decodeSortedCursor(cursor: string | undefined, sort: SortOrder): [CursorValue, CursorValue] | null {
+  const values = decodeCursor(cursor, ['text', sort.field === 'created_at' ? 'timestamp' : 'text', 'uuid']);
   if (!values) return null;
-  if (values[0] !== sort) throw invalidCursor('belongs to another sort order', 'The cursor is not valid for this sort; start again without it.');
+  if (values[0] !== sortName(sort)) throw invalidCursor('belongs to another sort order', 'The cursor is not valid for this sort; start again without it.');
   return [values[1]!, values[2]!];
 }
 

@@ -5,7 +5,7 @@ import type { Clock } from '../../shared/clock.js';
 import { forbidden, notFound, validationFailed, type FieldError } from '../../shared/errors.js';
 import { runIdempotent, type StoredResponse } from '../../shared/idempotency.js';
 import { newId } from '../../shared/ids.js';
-import { decodeSortedCursor, parseSort, toPage } from '../../shared/pagination.js';
+import { decodeSortedCursor, parseSort, sortName, toPage } from '../../shared/pagination.js';
 import { normalizePhone } from '../../shared/phone.js';
 import { isValidPan } from '../../shared/validators.js';
 import { appendAuditEvent, type AuditContext } from '../audit/audit.repository.js';
@@ -106,10 +106,9 @@ export class CustomersService {
     const phone = q && PHONE_LIKE.test(q) ? normalizePhone(q) : null;
     const filters = { ...(phone ? { phone } : q ? { name: q } : {}), agentId: query.agent_id };
     const scope = agentScope(actor, sql.ref('customers.agent_id'));
-    const order = `${sort.direction === 'desc' ? '-' : ''}${sort.field}`;
-    const cursor = decodeSortedCursor(query.cursor, order, sort.field === 'created_at' ? 'timestamp' : 'text');
+    const cursor = decodeSortedCursor(query.cursor, sort);
     const rows = await repo.listCustomers(this.deps.db, scope, await shortAgentList(this.deps.db, actor), { filters, sort, cursor, limit });
-    const page = toPage(rows, limit, (row) => [order, sort.field === 'created_at' ? row.cursor_at : row.full_name, row.id]);
+    const page = toPage(rows, limit, (row) => [sortName(sort), sort.field === 'created_at' ? row.cursor_at : row.full_name, row.id]);
     return { items: page.items.map(toCustomerResponse), next_cursor: page.next_cursor };
   }
 

@@ -6,7 +6,7 @@ import type { Clock } from '../../shared/clock.js';
 import { AppError, forbidden, notFound } from '../../shared/errors.js';
 import { runIdempotent, type StoredResponse } from '../../shared/idempotency.js';
 import { newId } from '../../shared/ids.js';
-import { decodeCursor, decodeSortedCursor, parseSort, toPage } from '../../shared/pagination.js';
+import { decodeCursor, decodeSortedCursor, parseSort, sortName, toPage } from '../../shared/pagination.js';
 import { appendAuditEvent, type AuditContext } from '../audit/audit.repository.js';
 import { requirePhone } from '../auth/auth.service.js';
 import { agentScope, type Actor } from '../rbac/rbac.scope.js';
@@ -75,10 +75,9 @@ export class ProvidersService {
   async list(query: ProviderListQuery) {
     const sort = parseSort(query.sort, PROVIDER_SORTS, 'name', 'asc');
     const limit = query.limit ?? 20;
-    const order = `${sort.direction === 'desc' ? '-' : ''}${sort.field}`;
-    const cursor = decodeSortedCursor(query.cursor, order, sort.field === 'created_at' ? 'timestamp' : 'text');
+    const cursor = decodeSortedCursor(query.cursor, sort);
     const rows = await repo.listProviders(this.db, { q: query.q, type: query.type, status: query.status }, sort, cursor, limit);
-    const page = toPage(rows, limit, (row) => [order, sort.field === 'created_at' ? row.cursor_at : row[sort.field], row.id]);
+    const page = toPage(rows, limit, (row) => [sortName(sort), sort.field === 'created_at' ? row.cursor_at : row[sort.field], row.id]);
     return { items: page.items.map(toProviderResponse), next_cursor: page.next_cursor };
   }
 

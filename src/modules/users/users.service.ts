@@ -6,7 +6,7 @@ import type { Clock } from '../../shared/clock.js';
 import { AppError, forbidden, notFound, validationFailed } from '../../shared/errors.js';
 import { runIdempotent, type StoredResponse } from '../../shared/idempotency.js';
 import { newId } from '../../shared/ids.js';
-import { decodeSortedCursor, parseSort, toPage } from '../../shared/pagination.js';
+import { decodeSortedCursor, parseSort, sortName, toPage } from '../../shared/pagination.js';
 import { appendAuditEvent, type AuditContext } from '../audit/audit.repository.js';
 import { checkPasswordStrength, type PasswordHasher } from '../auth/auth.passwords.js';
 import { requirePhone, type AuthService } from '../auth/auth.service.js';
@@ -99,12 +99,11 @@ export class UsersService {
 
   async search(principal: Principal, query: SearchQuery): Promise<{ items: User[]; next_cursor: string | null }> {
     const actor = await this.actorOf(principal);
-    const sort = query.sort ?? '-created_at';
-    const { field, direction } = parseSort(sort, ['full_name', 'created_at'] as const, 'created_at');
+    const sort = parseSort(query.sort ?? '-created_at', ['full_name', 'created_at'] as const, 'created_at');
     const limit = query.limit ?? 20;
-    const after = decodeSortedCursor(query.cursor, sort, field === 'created_at' ? 'timestamp' : 'text');
-    const rows = await repo.searchUsers(this.db, actor, { ...query, field, direction, limit, after });
-    const page = toPage(rows, limit, (row) => [sort, row.sort_key, row.id]);
+    const after = decodeSortedCursor(query.cursor, sort);
+    const rows = await repo.searchUsers(this.db, actor, { ...query, ...sort, limit, after });
+    const page = toPage(rows, limit, (row) => [sortName(sort), row.sort_key, row.id]);
     return { items: page.items.map(toUserResponse), next_cursor: page.next_cursor };
   }
 
