@@ -8,6 +8,8 @@ export interface VerifyRate {
   seconds: number;
   perSecond: number;
   meanMs: number;
+  /** CPU time per verify (user + system, all threads of this process): what one verify costs the machine. */
+  cpuMsPerVerify: number;
 }
 
 /** The hash every seeded user shares; same parameters as the service (OWASP: m=19456 KiB, t=2, p=1). */
@@ -24,6 +26,7 @@ export async function measureVerifyRate(storedHash: string, password: string, co
   await verify(storedHash, password); // warm the thread pool
   let verifies = 0;
   let busyMs = 0;
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const deadline = started + seconds * 1000;
   const loop = async () => {
@@ -36,7 +39,9 @@ export async function measureVerifyRate(storedHash: string, password: string, co
   };
   await Promise.all(Array.from({ length: concurrency }, loop));
   const elapsed = (performance.now() - started) / 1000;
-  return { concurrency, verifies, seconds: elapsed, perSecond: verifies / elapsed, meanMs: busyMs / Math.max(1, verifies) };
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuMsPerVerify = (cpu.user + cpu.system) / 1000 / Math.max(1, verifies);
+  return { concurrency, verifies, seconds: elapsed, perSecond: verifies / elapsed, meanMs: busyMs / Math.max(1, verifies), cpuMsPerVerify };
 }
 
 export const threadPoolSize = () => Number(process.env.UV_THREADPOOL_SIZE ?? 4);

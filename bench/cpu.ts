@@ -9,7 +9,8 @@ import { readdirSync, readFileSync } from 'node:fs';
  * the box itself. Linux only; elsewhere every share is NaN.
  */
 export type CpuGroup = 'api' | 'reference' | 'postgres' | 'redis' | 'load';
-export type CpuShares = Record<CpuGroup, number>;
+/** Cores per group, and of the API's, its main thread's (the event loop; the rest is hash workers, GC and libuv threads). */
+export type CpuShares = Record<CpuGroup | 'apiMain', number>;
 
 const TICKS_PER_SECOND = 100; // USER_HZ: 100 on every Linux this runs on
 
@@ -22,8 +23,16 @@ function classify(pid: number, comm: string, cmdline: string): CpuGroup | null {
   return null;
 }
 
-function snapshot(): Map<number, { group: CpuGroup; ticks: number }> {
-  const seen = new Map<number, { group: CpuGroup; ticks: number }>();
+/** utime + stime of a /proc stat line; comm is in parentheses and may itself hold spaces or parentheses: split after the last ')'. */
+function statTicks(stat: string): { comm: string; ticks: number } {
+  const close = stat.lastIndexOf(')');
+  const fields = stat.slice(close + 2).split(' ');
+  // fields[0] is field 3 (state): utime is field 14, stime field 15.
+  return { comm: stat.slice(stat.indexOf('(') + 1, close), ticks: Number(fields[11]) + Number(fields[12]) };
+}
+
+function snapshot(): Map<number, { group: CpuGroup; ticks: number; mainTicks: number }> {
+  const seen = new Map<number, { group: CpuGroup; ticks: number; mainTicks: number }>();
   let entries: string[];
   try {
     entries = readdirSync('/proc');
@@ -34,15 +43,12 @@ function snapshot(): Map<number, { group: CpuGroup; ticks: number }> {
     const pid = Number(entry);
     if (!Number.isInteger(pid)) continue;
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      // comm is in parentheses and may itself hold spaces or parentheses: split after the last ')'.
-      const close = stat.lastIndexOf(')');
-      const comm = stat.slice(stat.indexOf('(') + 1, close);
-      const fields = stat.slice(close + 2).split(' ');
+      const { comm, ticks } = statTicks(readFileSync(`/proc/${pid}/stat`, 'utf8'));
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
       const group = classify(pid, comm, cmdline);
-      // fields[0] is field 3 (state): utime is field 14, stime field 15.
-      if (group) seen.set(pid, { group, ticks: Number(fields[11]) + Number(fields[12]) });
+      // The main thread's task id is the process id.
+      const mainTicks = group === 'api' ? statTicks(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8')).ticks : 0;
+      if (group) seen.set(pid, { group, ticks, mainTicks });
     } catch {
       // the process ended between readdir and read
     }
@@ -58,19 +64,22 @@ export function startCpuAccounting() {
     stop(): CpuShares {
       const after = snapshot();
       const wallS = Number(process.hrtime.bigint() - startedAt) / 1e9;
-      const shares: CpuShares = { api: 0, reference: 0, postgres: 0, redis: 0, load: 0 };
-      if (after.size === 0) return { api: NaN, reference: NaN, postgres: NaN, redis: NaN, load: NaN };
-      for (const [pid, { group, ticks }] of after) {
+      const shares: CpuShares = { api: 0, apiMain: 0, reference: 0, postgres: 0, redis: 0, load: 0 };
+      if (after.size === 0) return { api: NaN, apiMain: NaN, reference: NaN, postgres: NaN, redis: NaN, load: NaN };
+      for (const [pid, { group, ticks, mainTicks }] of after) {
         // A process born during the run counts from zero.
         shares[group] += (ticks - (before.get(pid)?.ticks ?? 0)) / TICKS_PER_SECOND / wallS;
+        shares.apiMain += (mainTicks - (before.get(pid)?.mainTicks ?? 0)) / TICKS_PER_SECOND / wallS;
       }
       return shares;
     },
   };
 }
 
-/** "API 0.93, reference 0, PostgreSQL 0.61, Redis 0.02, load 0.40" — groups that used nothing are left out. */
+/** "API 0.93 (main thread 0.81), PostgreSQL 0.61, Redis 0.02, load 0.40" — groups that used nothing are left out. */
 export function cpuText(shares: CpuShares): string {
   const names: Record<CpuGroup, string> = { api: 'API', reference: 'reference', postgres: 'PostgreSQL', redis: 'Redis', load: 'load' };
-  return (Object.keys(names) as CpuGroup[]).filter((g) => !(shares[g] < 0.005)).map((g) => `${names[g]} ${Number.isFinite(shares[g]) ? shares[g].toFixed(2) : 'n/a'}`).join(', ');
+  const share = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v.toFixed(2) : 'n/a');
+  return (Object.keys(names) as CpuGroup[]).filter((g) => !(shares[g] < 0.005))
+    .map((g) => `${names[g]} ${share(shares[g])}${g === 'api' && shares.apiMain !== undefined ? ` (main thread ${share(shares.apiMain)})` : ''}`).join(', ');
 }

@@ -26,6 +26,8 @@ export interface Measurement {
   cpu?: CpuShares;
   /** Login only: the raw argon2id verify rate (2 in flight) measured just before it, with the API idle. */
   rawVerifyPerSecond?: number;
+  /** Login only: CPU milliseconds per verify in that raw measurement. */
+  rawVerifyCpuMs?: number;
   /**
    * Connections that had at least one answer during the measured run. A
    * saturated Node server accepts about one new connection per turn of its

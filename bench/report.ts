@@ -83,6 +83,37 @@ function targets(r: RunReport): string[] {
   ];
 }
 
+/**
+ * Where each sign-in's CPU went, from the cores each group used during the
+ * login run divided by the logins served, beside what one verify costs alone
+ * (the raw measurement just before). Everything on the machine shares its
+ * cores, so the login rate cannot pass cores / (CPU per login, all groups);
+ * the last column is that bound if the API spent nothing on a sign-in but
+ * the raw verify: what the database, Redis and the load generator leave.
+ */
+function loginCpuSection(r: RunReport): string[] {
+  const rows = [...r.results.entries()].flatMap(([c, ms]) => ms.filter((m) => m.name === 'login' && m.cpu && m.rawVerifyCpuMs && m.okRps > 0).map((m) => [c, m] as const));
+  if (!rows.length) return [];
+  const lines = [
+    '## Login: where each sign-in\'s CPU went', '',
+    `CPU milliseconds per sign-in served, from the cores each process used during the login run (${r.machine.cores} cores in all).`,
+    '"Other API threads" are the hash workers, V8\'s GC helpers and libuv\'s threads. The ceiling is the login rate the machine would allow',
+    'if the API spent nothing on a sign-in beyond one raw verify: cores / (raw verify + PostgreSQL + Redis + load generator per sign-in).', '',
+    '| connections | logins/s | API main thread | other API threads | PostgreSQL | Redis | load generator | all | one raw verify | ceiling (× raw rate) |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const [connections, m] of rows) {
+    const per = (cores: number) => (cores * 1000) / m.okRps;
+    const cpu = m.cpu!;
+    const outside = per(cpu.postgres) + per(cpu.redis) + per(cpu.load);
+    const raw = m.rawVerifyCpuMs!;
+    const ceiling = Math.min(m.rawVerifyPerSecond ?? Infinity, (r.machine.cores * 1000) / (raw + outside));
+    const all = per(cpu.api) + outside;
+    lines.push(`| ${connections} | ${f(m.okRps)} | ${f(per(cpu.apiMain), 2)} | ${f(per(cpu.api - cpu.apiMain), 2)} | ${f(per(cpu.postgres), 2)} | ${f(per(cpu.redis), 2)} | ${f(per(cpu.load), 2)} | ${f(all, 2)} | ${f(raw, 2)} | ${f(ceiling)}/s (${ratio(ceiling, m.rawVerifyPerSecond ?? NaN)}) |`);
+  }
+  return [...lines, ''];
+}
+
 function stormSection(s: StormResult): string[] {
   const row = (m: Measurement) => `| ${m.name} | ${m.connections} | ${f(m.okRps, 0)} | ${f(m.p50)} | ${f(m.p95)} | ${f(m.p99)} | ${m.non2xx} | ${m.errors} | ${codes(m)} | ${samples(m)} | ${cores(m)} |`;
   return [
@@ -120,9 +151,10 @@ export function renderReport(r: RunReport): string {
   ];
   for (const [connections, rows] of r.results) out.push(`### ${connections} connections`, '', ...scenarioTable(rows, r.requests), '');
   out.push('## Raw argon2id verify rate (m=19456, t=2, p=1)', '',
-    '| concurrency | verifies | seconds | verifies/s | mean ms per verify |', '| ---: | ---: | ---: | ---: | ---: |',
-    ...r.verifyRates.map((v) => `| ${v.concurrency} | ${v.verifies} | ${f(v.seconds)} | ${f(v.perSecond)} | ${f(v.meanMs)} |`),
+    '| concurrency | verifies | seconds | verifies/s | mean ms per verify | CPU ms per verify |', '| ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...r.verifyRates.map((v) => `| ${v.concurrency} | ${v.verifies} | ${f(v.seconds)} | ${f(v.perSecond)} | ${f(v.meanMs)} | ${f(v.cpuMsPerVerify, 2)} |`),
     '', 'Measured on libuv threads at normal priority, with nothing else running. The API hashes on HASH_CONCURRENCY (default 2) worker threads at nice 19, so everything else it does comes first.', '');
+  out.push(...loginCpuSection(r));
   if (r.storm) out.push('## Login storm', '', ...stormSection(r.storm), '');
   if (r.memory) {
     out.push('## Memory of the API process', '',
