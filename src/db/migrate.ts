@@ -13,6 +13,7 @@ import * as m0008 from './migrations/0008-room-for-hot-updates.js';
 import * as m0009 from './migrations/0009-cache-generations.js';
 import * as m0010 from './migrations/0010-policy-history-bumps.js';
 import * as m0011 from './migrations/0011-customer-name-indexes.js';
+import * as m0012 from './migrations/0012-verified-phone-bumps.js';
 
 /**
  * Migrations are listed here rather than read from a folder so the same list
@@ -31,6 +32,7 @@ export const migrations: Record<string, Migration> = {
   '0009-cache-generations': m0009,
   '0010-policy-history-bumps': m0010,
   '0011-customer-name-indexes': m0011,
+  '0012-verified-phone-bumps': m0012,
 };
 
 /**

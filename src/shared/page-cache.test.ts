@@ -106,6 +106,10 @@ describe('a page cache on the policy_list generation', () => {
       expect(renders).toBe(1);
       await db.updateTable('users').set({ phone_number: '+919000000001' }).where('id', '=', user.id).execute();
     }],
+    ['a user\'s phone proven or unproven (a policyholder\'s scope follows proven phones)', async () => {
+      const user = await createUser(ctx, 'policyholder');
+      await db.updateTable('users').set({ phone_verified_at: null }).where('id', '=', user.id).execute();
+    }],
   ];
 
   it.each(changes)('renders again once a change to %s has committed', async (_what, change) => {
@@ -124,7 +128,7 @@ describe('a page cache on the policy_list generation', () => {
   it('keeps pages across what a sign-in writes (a user\'s last login, a session)', async () => {
     await cache.get('k', render);
     const before = await generationNow();
-    await db.updateTable('users').set({ last_login_at: new Date(), phone_number: sql`phone_number` }).where('id', '=', agent.userId).execute();
+    await db.updateTable('users').set({ last_login_at: new Date(), phone_number: sql`phone_number`, phone_verified_at: sql`phone_verified_at` }).where('id', '=', agent.userId).execute();
     expect(await generationNow()).toBe(before);
     expect(await cache.get('k', render)).toBe('first');
     expect(renders).toBe(1);

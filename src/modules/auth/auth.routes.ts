@@ -46,7 +46,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (app
   app.post('/auth/verify-otp', {
     config: authLimited,
     schema: {
-      tags: ['auth'], summary: 'Verify a one-time code', description: 'register and login: a token pair; reset_password: a reset token.',
+      tags: ['auth'], summary: 'Verify a one-time code', description: 'register and login: a token pair; reset_password: a reset token. A login or reset code proves the phone of an account an administrator created (phone_verified becomes true); a policyholder\'s password set before then is dropped and its sessions end.',
       body: s.VerifyOtpBodySchema, response: { 200: Type.Union([s.TokenPairSchema, s.ResetTokenSchema]), ...problems(401, 403, 422, 429) },
     },
   }, async (request) => auth.verifyOtp(request.body, request.auditContext()));

@@ -230,12 +230,40 @@ export class AuthService {
       throw error;
     }
     this.deps.onAuthEvent?.('otp_verify', input.purpose, 'success');
-    const user = await repo.findUserByPhone(this.db, phone);
-    if (!user || user.status === 'deleted') throw new AppError('INVALID_OTP', 401, 'The code is wrong or has expired; request a new one.');
+    const found = await repo.findUserByPhone(this.db, phone);
+    if (!found || found.status === 'deleted') throw new AppError('INVALID_OTP', 401, 'The code is wrong or has expired; request a new one.');
+    if (input.purpose === 'register') return this.completeRegistration(found, ctx);
+    const user = found.phone_verified_at === null && found.status === 'active' ? await this.provePhone(found, ctx) : found;
     if (input.purpose === 'reset_password') return { reset_token: await this.createResetToken(user, ctx) };
-    if (input.purpose === 'register') return this.completeRegistration(user, ctx);
     this.assertCanSignIn(user);
     return this.startSession(user, ctx, 'auth.login', { method: 'otp' });
+  }
+
+  /**
+   * A code just proved the phone of an account that had never proved it: one
+   * an administrator created (POST /users), active at once. The phone is
+   * what ties a policyholder to its policies (policyScope and the customer
+   * links follow verified phones only), and a policyholder's password chosen
+   * before the phone was proven may be the administrator's, who could
+   * otherwise sign in and read the real owner's policies from now on: it is
+   * dropped, with every session it opened. The owner signs in by code or
+   * sets a password of its own through the reset flow.
+   */
+  private async provePhone(user: UserRow, ctx: AuditContext): Promise<UserRow> {
+    const now = this.now();
+    const actorCtx = { ...ctx, actorId: user.id };
+    return this.db.transaction().execute(async (trx) => {
+      const locked = await repo.lockUserById(trx, user.id);
+      if (!locked || locked.phone_verified_at !== null) return locked ?? user;
+      const dropPassword = locked.role === 'policyholder' && locked.password_hash !== null;
+      const row = await trx.updateTable('users')
+        .set({ phone_verified_at: now, updated_at: now, version: locked.version + 1, ...(dropPassword ? { password_hash: null, password_changed_at: now } : {}) })
+        .where('id', '=', user.id).returningAll().executeTakeFirstOrThrow();
+      await appendAuditEvent(trx, actorCtx, { action: 'auth.phone_verified', entityType: 'user', entityId: user.id, changes: { via: 'otp', password_dropped: dropPassword } }, now);
+      if (dropPassword) await this.endSessions(user.id, 'phone_proven', actorCtx, {}, 'auth.session_ended', trx);
+      await this.deps.onPhoneVerified?.(trx, row);
+      return row;
+    });
   }
 
   private async completeRegistration(user: UserRow, ctx: AuditContext): Promise<TokenPair> {

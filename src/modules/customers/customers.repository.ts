@@ -76,6 +76,8 @@ export async function linkCustomersToUser(trx: Db, userId: string, phone: string
   return Number(result.numUpdatedRows);
 }
 
+/** The policyholder login that has proven this phone (an unproven one may be anyone's: policyScope says why). */
 export function findPolicyholderIdByPhone(db: Db, phone: string) {
-  return db.selectFrom('users').select('id').where('phone_number', '=', phone).where('role', '=', 'policyholder').where('status', '!=', 'deleted').executeTakeFirst();
+  return db.selectFrom('users').select('id').where('phone_number', '=', phone).where('role', '=', 'policyholder').where('status', '!=', 'deleted')
+    .where('phone_verified_at', 'is not', null).executeTakeFirst();
 }

@@ -11,7 +11,9 @@ type Db = Kysely<DB> | Transaction<DB>;
  * The policies an actor may see, as a condition on `policies`: super_admin
  * all; provider_admin its provider's; agents and regional managers those sold
  * by the agents in their scope (a junior agent: its own); a policyholder those
- * whose customer is its user or carries its phone number.
+ * whose customer is its user or carries its phone number, once it has proven
+ * that phone by a code (an administrator may create a policyholder with
+ * anyone's number; AuthService.provePhone).
  */
 export function policyScope(actor: Actor): Expression<SqlBool> {
   switch (actor.role) {
@@ -23,7 +25,7 @@ export function policyScope(actor: Actor): Expression<SqlBool> {
       return sql<SqlBool>`policies.customer_id IN (
         SELECT c.id FROM customers c
         WHERE c.user_id = ${actor.userId}
-           OR c.phone_number = (SELECT u.phone_number FROM users u WHERE u.id = ${actor.userId}))`;
+           OR c.phone_number = (SELECT u.phone_number FROM users u WHERE u.id = ${actor.userId} AND u.phone_verified_at IS NOT NULL))`;
     default:
       return agentScope(actor, sql.ref('policies.agent_id'));
   }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, createUser, pageCacheLookups, signIn, signInAs, type SignedIn, type TestContext } from '../../../test/helpers/app.js';
+import { buildTestApp, createUser, nextPhone, pageCacheLookups, signIn, signInAs, TEST_PASSWORD, type SignedIn, type TestContext } from '../../../test/helpers/app.js';
 import {
   createActiveAgent, createCustomer, createProvider, createRegion, signInProviderAdmin, signInRegionalManager, type AgentFixture, type ProviderFixture,
 } from '../../../test/helpers/factories-directory.js';
@@ -356,6 +356,35 @@ describe('reading policies: scope of every role', () => {
 
   it('a super_admin sees everything', async () => {
     expect(await visible(superAdmin)).toEqual({ junior: true, senior: true, stranger: true, other: true, holderByUser: true });
+  });
+
+  it('a policyholder an administrator created with someone\'s phone sees nothing until a code proves the phone; the password chosen before is dropped then', async () => {
+    const phone = nextPhone();
+    const base = { productId: product, providerId: provider.id, agentId: stranger.agentId, createdBy: stranger.userId };
+    const before = await insertPolicy(ctx, { ...base, customerId: (await createCustomer(ctx, stranger.agentId, { phone })).id });
+    const created = await api(providerAdmin, 'POST', '/users', { phone_number: phone, full_name: 'Not The Owner', role: 'policyholder', password: TEST_PASSWORD });
+    expect(created.statusCode).toBe(201);
+    expect(created.json().phone_verified).toBe(false);
+    // A customer brought in afterwards is not linked to the unproven login either.
+    const after = await insertPolicy(ctx, { ...base, customerId: (await createCustomer(ctx, stranger.agentId, { phone })).id });
+    const byPassword = await signIn(ctx, phone);
+    expect(await listAll(byPassword)).toEqual([]);
+    for (const id of [before, after]) expect((await api(byPassword, 'GET', `/policies/${id}`)).statusCode).toBe(404);
+
+    // The phone's owner signs in by code: the phone is proven, and its policies are its own.
+    expect((await ctx.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { method: 'otp', phone_number: phone } })).statusCode).toBe(202);
+    const verified = await ctx.app.inject({ method: 'POST', url: '/api/v1/auth/verify-otp', payload: { phone_number: phone, purpose: 'login', code: ctx.sms.lastCodeFor(phone, 'login') } });
+    expect(verified.statusCode).toBe(200);
+    expect(verified.json().user.phone_verified).toBe(true);
+    const owner = { userId: verified.json().user.id as string, headers: { authorization: `Bearer ${verified.json().access_token}` } };
+    expect((await listAll(owner)).map((p) => p.id).sort()).toEqual([before, after].sort());
+
+    // The administrator's password and the session it opened are gone.
+    expect((await api(byPassword, 'GET', '/auth/me')).statusCode).toBe(401);
+    const again = await ctx.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { method: 'password', phone_number: phone, password: TEST_PASSWORD } });
+    expect(again.statusCode).toBe(401);
+    const event = await ctx.database.db.selectFrom('audit_events').select('changes').where('action', '=', 'auth.phone_verified').where('entity_id', '=', owner.userId).executeTakeFirstOrThrow();
+    expect(event.changes).toMatchObject({ via: 'otp', password_dropped: true });
   });
 
   it('filters by status, agent, customer, product and provider', async () => {

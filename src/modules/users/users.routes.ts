@@ -17,7 +17,7 @@ const usersRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (ap
     preHandler: app.authorize('user.create'),
     schema: {
       tags, summary: 'Create a user (administrators; roles below your own)', security: bearer,
-      description: 'A provider_admin creates users of its provider, a regional_manager of its region or sub-regions. Without a password the user signs in by OTP.',
+      description: 'A provider_admin creates users of its provider, a regional_manager of its region or sub-regions. Without a password the user signs in by OTP. The phone is unproven (phone_verified false) until its owner signs in or resets by code; until then a policyholder sees no policies, and the first code drops a password set here.',
       headers: IdempotencyHeadersSchema, body: s.CreateUserBodySchema, response: { 201: s.UserSchema, ...problems(401, 403, 409, 422) },
     },
   }, async (request, reply) => {
