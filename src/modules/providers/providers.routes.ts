@@ -105,6 +105,7 @@ const providerRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async 
     preHandler: app.authorize('provider.update'),
     schema: {
       tags, summary: 'Link an agent to the provider (at most one provider of each type per agent)', security: bearer,
+      description: 'super_admin only: a link opens the agent\'s documents, customers and account to the provider\'s admin, so a provider admin cannot make one (403). Agents choose their providers when they register.',
       params: s.ProviderParamsSchema, body: s.LinkAgentBodySchema, response: { 201: s.AgentLinkSchema, ...problems(401, 403, 404, 409, 422) },
     },
   }, async (request, reply) => {

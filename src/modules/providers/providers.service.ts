@@ -183,8 +183,16 @@ export class ProvidersService {
 
   // --- agent links -----------------------------------------------------------
 
+  /**
+   * Appoints an agent to a provider: the agency's act (super_admin), or the
+   * agent's own at registration. Not a provider admin's: a link opens the
+   * agent's documents (PAN and Aadhaar scans), its customers and its account
+   * to the provider's admin, and an admin could otherwise link any agent whose
+   * id it had seen, without the agent's say.
+   */
   async linkAgent(principal: Principal, providerId: string, agentId: string, ctx: AuditContext) {
     const actor = await this.actor(principal);
+    if (actor.role !== 'super_admin') throw forbidden('Agents are appointed by the agency (a super_admin) or choose their providers when they register.');
     return this.db.transaction().execute(async (trx) => {
       const provider = await this.lockManaged(trx, actor, providerId);
       if (provider.status !== 'active') throw new AppError('BUSINESS_RULE_VIOLATED', 422, 'Agents can only be linked to an active provider.');

@@ -230,16 +230,15 @@ describe('commission rules', () => {
 });
 
 describe('agent links', () => {
-  it('the provider\'s admin links an agent; a second insurer of the same type is a 409 naming the IRDAI rule', async () => {
+  it('a super_admin links an agent; a second insurer of the same type is a 409 naming the IRDAI rule', async () => {
     const lifeA = await createProvider(ctx, { type: 'life' });
     const lifeB = await createProvider(ctx, { type: 'life' });
     const health = await createProvider(ctx, { type: 'health' });
     const agent = await createActiveAgent(ctx, { providerIds: [lifeA.id] });
-    const healthAdmin = await signInProviderAdmin(ctx, health.id);
-    const linked = await ctx.app.inject({ method: 'POST', url: `/api/v1/providers/${health.id}/agents`, headers: healthAdmin.headers, payload: { agent_id: agent.agentId } });
+    const linked = await ctx.app.inject({ method: 'POST', url: `/api/v1/providers/${health.id}/agents`, headers: admin.headers, payload: { agent_id: agent.agentId } });
     expect(linked.statusCode).toBe(201);
     expect(linked.json()).toMatchObject({ agent_id: agent.agentId, provider_id: health.id, provider_type: 'health' });
-    const again = await ctx.app.inject({ method: 'POST', url: `/api/v1/providers/${health.id}/agents`, headers: healthAdmin.headers, payload: { agent_id: agent.agentId } });
+    const again = await ctx.app.inject({ method: 'POST', url: `/api/v1/providers/${health.id}/agents`, headers: admin.headers, payload: { agent_id: agent.agentId } });
     expect(again.statusCode).toBe(409);
     const secondLife = await ctx.app.inject({ method: 'POST', url: `/api/v1/providers/${lifeB.id}/agents`, headers: admin.headers, payload: { agent_id: agent.agentId } });
     expect(secondLife.statusCode).toBe(409);
@@ -255,14 +254,21 @@ describe('agent links', () => {
     expect(error).toMatchObject({ status: 409, code: 'CONFLICT' });
   });
 
-  it('linking an unknown agent is a 404; another provider\'s admin may not link (403)', async () => {
-    const provider = await createProvider(ctx);
+  it('linking an unknown agent is a 404; no provider admin may link, its own provider\'s or another\'s (403), so none can open an agent\'s records to itself', async () => {
+    const provider = await createProvider(ctx, { type: 'health' });
+    const ownAdmin = await signInProviderAdmin(ctx, provider.id);
     const otherAdmin = await signInProviderAdmin(ctx, (await createProvider(ctx)).id);
     const unknown = await ctx.app.inject({ method: 'POST', url: `/api/v1/providers/${provider.id}/agents`, headers: admin.headers, payload: { agent_id: '01936f4e-7c1a-7d3e-9a51-2b4c6d8e0f12' } });
     expect(unknown.statusCode).toBe(404);
-    const agent = await createActiveAgent(ctx);
-    const foreign = await ctx.app.inject({ method: 'POST', url: `/api/v1/providers/${provider.id}/agents`, headers: otherAdmin.headers, payload: { agent_id: agent.agentId } });
-    expect(foreign.statusCode).toBe(403);
+    const agent = await createActiveAgent(ctx, { providerIds: [(await createProvider(ctx, { type: 'life' })).id] });
+    for (const who of [ownAdmin, otherAdmin]) {
+      const refused = await ctx.app.inject({ method: 'POST', url: `/api/v1/providers/${provider.id}/agents`, headers: who.headers, payload: { agent_id: agent.agentId } });
+      expect(refused.statusCode).toBe(403);
+    }
+    expect(await ctx.database.db.selectFrom('agent_providers').select('provider_id').where('agent_id', '=', agent.agentId).execute()).toHaveLength(1);
+    // Still out of the admin's sight: the agent and its documents.
+    expect((await ctx.app.inject({ method: 'GET', url: `/api/v1/agents/${agent.agentId}`, headers: ownAdmin.headers })).statusCode).toBe(404);
+    expect((await ctx.app.inject({ method: 'GET', url: `/api/v1/agents/${agent.agentId}/documents`, headers: ownAdmin.headers })).statusCode).toBe(404);
   });
 
   it('a provider\'s agent list shows each caller only the agents in its scope', async () => {
