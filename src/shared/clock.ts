@@ -62,3 +62,18 @@ export function kolkataDate(now: Date): string {
   if (ms >= WHOLE_MINUTE_OFFSETS_SINCE) lastMinute = { minute, date };
   return date;
 }
+
+/** The instants both PostgreSQL's timestamptz and our ISO text hold: 0001-01-01 to 9999-12-31, UTC. */
+const EARLIEST_INSTANT_MS = Date.parse('0001-01-01T00:00:00Z');
+const LATEST_INSTANT_MS = Date.parse('9999-12-31T23:59:59.999Z');
+
+/**
+ * Whether JavaScript reads `text` as an instant that PostgreSQL can store:
+ * a valid RFC 3339 date-time may still fall outside years 1-9999 once its
+ * offset is applied (`0000-01-01T00:00:00Z`, `9999-12-31T23:59:59-14:00`),
+ * and PostgreSQL refuses those (a 500 if it is left to find out).
+ */
+export function isStorableInstant(text: string): boolean {
+  const ms = Date.parse(text);
+  return ms >= EARLIEST_INSTANT_MS && ms <= LATEST_INSTANT_MS;
+}

@@ -1,3 +1,5 @@
+import { isStorableInstant } from './clock.js';
+import { PLAIN_TEXT_PATTERN } from './schemas.js';
 import { AppError } from './errors.js';
 import { isUuid } from './ids.js';
 
@@ -23,18 +25,26 @@ export type CursorKind = 'timestamp' | 'uuid' | 'text' | 'integer';
 /** An instant as our cursors write it: ISO 8601 or PostgreSQL's timestamptz text, a real calendar date. */
 const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?(Z|[+-]\d{2}(:?\d{2})?)$/;
 
+/**
+ * A real calendar date and time, that JavaScript reads (some lists turn the
+ * value into a Date) as an instant PostgreSQL stores: an offset of +99 or a
+ * year carried past 9999 by its offset failed in one or the other (a 500).
+ */
 function isTimestamp(value: CursorValue): boolean {
   const m = typeof value === 'string' ? TIMESTAMP.exec(value) : null;
   if (!m) return false;
   const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
   const date = new Date(Date.UTC(year, month - 1, day));
-  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day && hour < 24 && minute < 60 && second < 60 && year >= 1;
+  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day && hour < 24 && minute < 60 && second < 60 && isStorableInstant(value as string);
 }
+
+/** Text PostgreSQL takes as a parameter: no NUL (nor other control characters, which no sort key holds) and no lone surrogate. */
+const PLAIN_TEXT = new RegExp(PLAIN_TEXT_PATTERN, 'u');
 
 const CURSOR_CHECKS: Readonly<Record<CursorKind, (value: CursorValue) => boolean>> = {
   timestamp: isTimestamp,
   uuid: (value) => typeof value === 'string' && isUuid(value),
-  text: (value) => typeof value === 'string' && value.length <= 1000,
+  text: (value) => typeof value === 'string' && value.length <= 1000 && PLAIN_TEXT.test(value),
   integer: (value) => (typeof value === 'number' && Number.isSafeInteger(value)) || (typeof value === 'string' && /^-?\d{1,15}$/.test(value)),
 };
 

@@ -1,18 +1,20 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import { registerAjvFormats } from '@fastify/type-provider-typebox';
 import { Format } from 'typebox/format';
+import { isStorableInstant } from './clock.js';
 
 /**
  * The string formats request schemas are checked against: ajv-formats' set,
- * except that date-time must also be an instant JavaScript's Date can read.
- * ajv-formats admits leap seconds (23:59:60Z), which Date reads as Invalid
- * Date: such a value used to pass validation and then fail in the database
- * as a 500.
+ * except that date-time must also be an instant JavaScript's Date can read
+ * and PostgreSQL can store (isStorableInstant). ajv-formats admits leap
+ * seconds (23:59:60Z), which Date reads as Invalid Date, and years that an
+ * offset carries past 9999 or before 1: such values used to pass validation
+ * and then fail in the database as a 500.
  */
 export function registerFormats(): void {
   registerAjvFormats();
   const isDateTime = Format.Get('date-time') ?? Format.IsDateTime;
-  Format.Set('date-time', (value: string) => isDateTime(value) && !Number.isNaN(Date.parse(value)));
+  Format.Set('date-time', (value: string) => isDateTime(value) && isStorableInstant(value));
 }
 
 /**
@@ -32,9 +34,16 @@ export const PhoneInputSchema = Type.String({
 export const PhoneSchema = Type.String({ description: 'E.164 phone number.', examples: ['+919876543210'] });
 export const EmailSchema = Type.String({ format: 'email', maxLength: 254, description: 'An email address.', examples: ['asha@example.in'] });
 export const PaiseSchema = Type.Integer({ minimum: 0, maximum: 1e13, description: 'Money in integer paise (1 INR = 100 paise).' });
-/** Human-entered text: bounded, no control characters. */
+/**
+ * Text as our columns can hold it: no control characters (PostgreSQL refuses
+ * NUL outright) and no lone UTF-16 surrogate (JSON columns refuse one, and
+ * text columns would silently turn it into U+FFFD). Patterns are matched in
+ * unicode mode, where a surrogate pair is one code point outside the class.
+ */
+export const PLAIN_TEXT_PATTERN = '^[^\\u0000-\\u001f\\u007f\\ud800-\\udfff]*$';
+/** Human-entered text: bounded, no control characters, well-formed. */
 export const TextSchema = (maxLength: number, options: { minLength?: number; description?: string; examples?: unknown[] } = {}) =>
-  Type.String({ minLength: options.minLength ?? 1, maxLength, pattern: '^[^\\u0000-\\u001f\\u007f]*$', ...options });
+  Type.String({ minLength: options.minLength ?? 1, maxLength, pattern: PLAIN_TEXT_PATTERN, ...options });
 export const NameSchema = TextSchema(120, { minLength: 2, description: 'A person\'s full name.', examples: ['Asha Verma'] });
 
 export const IdParamsSchema = (name: string) => Type.Object({ [name]: UuidSchema }, { additionalProperties: false });

@@ -37,7 +37,12 @@ describe('input hygiene (ASVS V5, API8)', () => {
       '/policies', '/providers', '/providers?sort=created_at', `/providers/${provider.id}/products`, `/providers/${provider.id}/agents`,
       `/agents/${agent.agentId}/documents`, `/agents/${agent.agentId}/commissions`];
     const cursors = [['abc'], ['abc', 'def'], [1, 2], ['2026-02-31T00:00:00Z', crypto.randomUUID()], ['2026-01-01T00:00:00Z', 'not-a-uuid'],
-      ['-created_at', 'x', crypto.randomUUID()], ['full_name', 'x', 'y'], [null, null, null]];
+      ['-created_at', 'x', crypto.randomUUID()], ['full_name', 'x', 'y'], [null, null, null],
+      // Instants JavaScript or PostgreSQL cannot hold (an offset of +99; a year carried past 1..9999 by its offset),
+      // and text PostgreSQL refuses as a parameter (NUL) or our columns would mangle (a lone surrogate).
+      ['2026-01-01T00:00:00+99', crypto.randomUUID()], ['0001-01-01T00:00:00+14', crypto.randomUUID()], ['9999-12-31T23:59:59-14', crypto.randomUUID()],
+      ['-created_at', '2026-01-01T00:00:00+99', crypto.randomUUID()], ['created_at', '0001-01-01T00:00:00+14', crypto.randomUUID()],
+      ['full_name', 'a\u0000b', crypto.randomUUID()], ['-full_name', 'a\ud800', crypto.randomUUID()], ['name', 'a\u0000b', crypto.randomUUID()]];
     for (const list of lists) {
       for (const cursor of cursors) {
         const url = `/api/v1${list}${list.includes('?') ? '&' : '?'}cursor=${forged(cursor)}`;
@@ -47,6 +52,7 @@ describe('input hygiene (ASVS V5, API8)', () => {
     }
     // Regions page by path, and any text is a path: only a cursor of another shape is refused.
     expect((await ctx.app.inject({ method: 'GET', url: `/api/v1/regions?cursor=${forged([1, 2])}`, headers: admin.headers })).statusCode).toBe(422);
+    expect((await ctx.app.inject({ method: 'GET', url: `/api/v1/regions?cursor=${forged(['a\u0000b'])}`, headers: admin.headers })).statusCode).toBe(422);
     expect((await ctx.app.inject({ method: 'GET', url: `/api/v1/regions?cursor=${forged(['ZZ/'])}`, headers: admin.headers })).statusCode).toBe(200);
     // A real cursor of one order, replayed with another, would compare names with instants: refused.
     for (let i = 0; i < 3; i++) expect((await ctx.app.inject({ method: 'POST', url: '/api/v1/customers', headers: agent.headers, payload: { full_name: `Cursor ${i}`, date_of_birth: '1990-01-01', gender: 'female', phone_number: `98765${String(43210 + i)}` } })).statusCode).toBe(201);
@@ -58,9 +64,46 @@ describe('input hygiene (ASVS V5, API8)', () => {
     expect(other.json().errors).toEqual([{ path: '/query/cursor', message: 'belongs to another sort order' }]);
   });
 
-  it('refuses control characters in names', async () => {
-    const response = await ctx.app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { phone_number: '9876512345', full_name: 'Asha\u0000Verma', password: 'monsoon tea on the ghats' } });
-    expect(response.statusCode).toBe(422);
+  it('refuses control characters and lone surrogates in text, which JSON columns (the audit trail\'s, an address) cannot hold', async () => {
+    for (const fullName of ['Asha\u0000Verma', 'Asha \ud800', 'Asha \udc00 Verma']) {
+      const response = await ctx.app.inject({ method: 'POST', url: '/api/v1/auth/register', payload: { phone_number: '9876512345', full_name: fullName, password: 'monsoon tea on the ghats' } });
+      expect(response.statusCode, fullName).toBe(422);
+    }
+    const agent = await createActiveAgent(ctx, { providerIds: [(await createProvider(ctx)).id] });
+    const customer = { full_name: 'Asha Verma', date_of_birth: '1990-01-01', gender: 'female', phone_number: '9876512399', address: { line1: '\ud800', city: 'Pune', state: 'MH', pincode: '411001' } };
+    expect((await ctx.app.inject({ method: 'POST', url: '/api/v1/customers', headers: agent.headers, payload: customer })).statusCode).toBe(422);
+    // A pair is one character (an emoji), not a lone half: accepted.
+    expect((await ctx.app.inject({ method: 'POST', url: '/api/v1/customers', headers: agent.headers, payload: { ...customer, address: { ...customer.address, line1: '14 MG Road \ud83c\udfe0' } } })).statusCode).toBe(201);
+  });
+
+  it('refuses filter instants PostgreSQL cannot store, and NUL in the audit trail\'s text filters, with 422', async () => {
+    const admin = await signInAs(ctx, 'super_admin');
+    const urls = ['/policies?created_from=0000-01-01T00:00:00Z', '/policies?created_to=9999-12-31T23:59:59-14:00', '/audit-events?to=9999-12-31T23:59:59-14:00',
+      '/audit-events?from=0001-01-01T00:00:00%2B14:00', '/users/search?created_from=0001-01-01T00:00:00%2B00:01', '/users/search?created_to=0000-12-31T23:59:59Z',
+      '/audit-events?action=a%00b', '/audit-events?entity_type=a%00b', '/audit-events?entity_id=a%00b'];
+    for (const url of urls) {
+      const response = await ctx.app.inject({ method: 'GET', url: `/api/v1${url}`, headers: admin.headers });
+      expect(response.statusCode, `${url} ${response.body}`).toBe(422);
+    }
+    // The edges themselves are instants like any other.
+    for (const url of ['/policies?created_from=0001-01-01T00:00:00Z', '/audit-events?to=9999-12-31T23:59:59Z']) {
+      expect((await ctx.app.inject({ method: 'GET', url: `/api/v1${url}`, headers: admin.headers })).statusCode, url).toBe(200);
+    }
+  });
+
+  it('answers a malformed multipart upload with 400, not 500', async () => {
+    const agent = await createActiveAgent(ctx, { providerIds: [(await createProvider(ctx)).id] });
+    const url = `/api/v1/agents/${agent.agentId}/documents`;
+    const bodies: Array<[contentType: string, body: string]> = [
+      ['multipart/form-data', 'hello world'],
+      ['multipart/form-data; boundary=B', 'hello world'],
+      ['multipart/form-data; boundary=B', '--B\r\nContent-Disposition: form-data; name="type"\r\n\r\nlicense\r\n--B\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n\r\n%PDF-1.4 cut short'],
+    ];
+    for (const [contentType, payload] of bodies) {
+      const response = await ctx.app.inject({ method: 'POST', url, headers: { ...agent.headers, 'content-type': contentType }, payload });
+      expect(response.statusCode, `${contentType}: ${response.body}`).toBe(400);
+      expect(response.json().code).toBe('BAD_REQUEST');
+    }
   });
 
   it('never caches personal data or auth answers', async () => {

@@ -36,7 +36,9 @@ async function readUpload(request: FastifyRequest): Promise<s.UploadInput> {
     }
   } catch (error) {
     if (TOO_MANY_PARTS.has((error as { code?: string }).code ?? '')) throw new AppError('PAYLOAD_TOO_LARGE', 413, 'Send one file and at most a few fields.');
-    throw error;
+    if (error instanceof AppError || (error as { statusCode?: number }).statusCode !== undefined) throw error;
+    // What the multipart parser (busboy) throws itself: no boundary, a body cut short, a malformed part header.
+    throw new AppError('BAD_REQUEST', 400, 'The multipart body is malformed; send multipart/form-data with a boundary and the fields type and file.');
   }
   return input;
 }

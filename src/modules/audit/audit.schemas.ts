@@ -2,7 +2,7 @@ import type { Selectable } from 'kysely';
 import { Type, type Static } from 'typebox';
 import type { AuditEventsTable } from '../../db/types.js';
 import { toIso } from '../../shared/clock.js';
-import { PageSchema, PaginationQuerySchema, TimestampSchema, UuidSchema } from '../../shared/schemas.js';
+import { PageSchema, PaginationQuerySchema, PLAIN_TEXT_PATTERN, TimestampSchema, UuidSchema } from '../../shared/schemas.js';
 
 const nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
 
@@ -26,7 +26,7 @@ export const AuditEventSchema = Type.Object(
 );
 export type AuditEvent = Static<typeof AuditEventSchema>;
 
-const Filter = (description: string, maxLength = 100) => Type.Optional(Type.String({ minLength: 1, maxLength, description }));
+const Filter = (description: string, maxLength = 100) => Type.Optional(Type.String({ minLength: 1, maxLength, pattern: PLAIN_TEXT_PATTERN, description }));
 
 export const AuditQuerySchema = Type.Object(
   {

@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Config } from '../../config/config.js';
+import { uniqueViolation } from '../../db/errors.js';
 import type { DB, OtpPurpose, Role, UserRow } from '../../db/types.js';
 import type { Clock } from '../../shared/clock.js';
 import { AppError } from '../../shared/errors.js';
@@ -53,6 +54,15 @@ export type LoginInput =
   | { method: 'otp'; phone_number: string };
 
 export const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
+
+/** The unique violations of users that the pre-checks (assertIdentityFree) can lose a race to, as their 409s. */
+export function identityConflict(error: unknown): AppError | null {
+  const constraint = uniqueViolation(error);
+  if (constraint === null) return null;
+  const where = `${constraint} ${(error as { message?: string }).message ?? ''}`;
+  if (where.includes('users_email_key')) return new AppError('EMAIL_TAKEN', 409, 'An account with this email exists.');
+  return new AppError('PHONE_TAKEN', 409, 'An account with this phone number exists.');
+}
 
 export function requirePhone(input: string, path = '/phone_number'): string {
   const phone = normalizePhone(input);
@@ -106,7 +116,11 @@ export class AuthService {
     return { phone, email, fullName: input.full_name.trim(), passwordHash: await this.deps.hasher.hash(input.password) };
   }
 
-  /** Self-registration (policyholders, agents): a pending_verification user that a 'register' OTP activates. */
+  /**
+   * Self-registration (policyholders, agents): a pending_verification user that
+   * a 'register' OTP activates. Two registrations of one phone at once both
+   * pass assertIdentityFree; the unique index stops the second, a 409 as well.
+   */
   async insertPendingUser(trx: Transaction<DB>, account: PreparedAccount, role: Role, ctx: AuditContext): Promise<UserRow> {
     await this.assertIdentityFree(trx, account.phone, account.email);
     const now = this.now();
@@ -115,7 +129,8 @@ export class AuthService {
       .values({ id: newId(now.getTime()), phone_number: account.phone, email: account.email, full_name: account.fullName, password_hash: account.passwordHash,
         role, status: 'pending_verification', password_changed_at: now, created_at: now, updated_at: now })
       .returningAll()
-      .executeTakeFirstOrThrow();
+      .executeTakeFirstOrThrow()
+      .catch((error: unknown) => { throw identityConflict(error) ?? error; });
     await appendAuditEvent(trx, { ...ctx, actorId: row.id }, { action: 'user.registered', entityType: 'user', entityId: row.id, changes: { role: row.role } }, now);
     return row;
   }

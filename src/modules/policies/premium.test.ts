@@ -159,6 +159,23 @@ describe('computePremium: worked examples', () => {
     }
   });
 
+  it('refuses a premium too large to record exactly as the caller\'s to change (PREMIUM_TOO_LARGE), at the first figure past 2^53 paise', () => {
+    // ₹1,000 crore per ₹1,000 of sum assured: base = SA × 1e11 / 1e5 = SA × 1e6 paise.
+    const rules: RatingRules = { ...TERM, max_sum_assured_paise: 1e13, rate_table: [{ min_age: 18, max_age: 60, rate_per_thousand_paise: 100_000_000_000 }] };
+    const largest = Math.floor(Number.MAX_SAFE_INTEGER / 1e6); // annual, no tax on term: base is every figure
+    expect(computePremium(rules, quote({ sum_assured_paise: largest })).annualized_total_paise).toBe(largest * 1e6);
+    const refused = (() => {
+      try {
+        computePremium(rules, quote({ sum_assured_paise: largest + 1 }));
+      } catch (error) {
+        return error;
+      }
+      return null;
+    })();
+    expect(refused).toBeInstanceOf(PremiumError);
+    expect((refused as PremiumError).violations).toEqual([{ rule: 'PREMIUM_TOO_LARGE', path: '/sum_assured_paise', message: expect.stringMatching(/too large/) }]);
+  });
+
   it('refuses a product whose modal factor is broken as a data error, not a customer error', () => {
     const rules: RatingRules = { ...TERM, modal_factors: { monthly: '0.0875e0' } };
     expect(() => computePremium(rules, quote({ premium_mode: 'monthly' }))).toThrow(RangeError);

@@ -112,6 +112,7 @@ export type RuleCode =
   | 'INVALID_BUSINESS'
   | 'INVALID_POLICY_YEAR'
   | 'POLICY_YEAR_AFTER_TERM'
+  | 'PREMIUM_TOO_LARGE'
   // Product rule contradictions (validateRatingRules):
   | 'UNKNOWN_KIND'
   | 'INVALID_INTEGER'
@@ -388,6 +389,7 @@ function checkBusinessAndYear(input: QuoteInput): RuleViolation[] {
 const MAX_MODAL_FACTOR = parseDecimal('1.5');
 const ZERO = parseDecimal('0');
 const PAISE_PER_THOUSAND_RUPEES = 100_000n;
+const MAX_EXACT_PAISE = BigInt(Number.MAX_SAFE_INTEGER);
 
 function isValidModalFactor(text: unknown): text is string {
   if (!isDecimalString(text)) return false;
@@ -420,6 +422,11 @@ export function computePremium(rules: RatingRules, input: QuoteInput): PremiumBr
   const tax = applyBasisPoints(installment, taxBp);
   const total = installment + tax;
   const perYear = INSTALMENTS_PER_YEAR[input.premium_mode];
+  // Every figure must stay an exact JavaScript number (below 2^53 paise, about ₹90 lakh crore); a product's
+  // rules may allow a sum assured whose premium does not: the caller's to change, not a fault (a 500) of ours.
+  if ([base, installment, total, total * BigInt(perYear)].some((paise) => paise > MAX_EXACT_PAISE)) {
+    throw new PremiumError([violation('PREMIUM_TOO_LARGE', '/sum_assured_paise', 'The premium for this sum assured is too large to record; choose a smaller sum assured')]);
+  }
   return {
     age,
     base_annual_paise: toSafeInteger(base, 'base_annual_paise'),

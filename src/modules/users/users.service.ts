@@ -1,5 +1,4 @@
 import type { Kysely, Transaction } from 'kysely';
-import { uniqueViolation } from '../../db/errors.js';
 import type { DB, Role, UserRow, UserStatus, UserUpdate } from '../../db/types.js';
 import type { Principal } from '../../plugins/authenticate.js';
 import type { Clock } from '../../shared/clock.js';
@@ -9,7 +8,7 @@ import { newId } from '../../shared/ids.js';
 import { decodeSortedCursor, parseSort, sortName, toPage } from '../../shared/pagination.js';
 import { appendAuditEvent, type AuditContext } from '../audit/audit.repository.js';
 import { checkPasswordStrength, type PasswordHasher } from '../auth/auth.passwords.js';
-import { requirePhone, type AuthService } from '../auth/auth.service.js';
+import { identityConflict, requirePhone, type AuthService } from '../auth/auth.service.js';
 import { hasPermission, outranks } from '../rbac/rbac.permissions.js';
 import type { Actor } from '../rbac/rbac.scope.js';
 import type { Callers } from '../rbac/rbac.callers.js';
@@ -38,15 +37,6 @@ interface Placement {
 const PROFILE_AUDITED = ['full_name', 'email', 'provider_id', 'region_id'] as const;
 
 const normalizeEmail = (email: string | null | undefined) => (email === undefined ? undefined : email?.trim().toLowerCase() || null);
-
-/** Postgres unique violations the pre-checks can lose a race to. */
-function identityConflict(error: unknown): AppError | null {
-  const constraint = uniqueViolation(error);
-  if (constraint === null) return null;
-  const where = `${constraint} ${(error as { message?: string }).message ?? ''}`;
-  if (where.includes('users_email_key')) return new AppError('EMAIL_TAKEN', 409, 'An account with this email exists.');
-  return new AppError('PHONE_TAKEN', 409, 'An account with this phone number exists.');
-}
 
 /**
  * User administration and self-service. Scope (which users a caller sees) is
