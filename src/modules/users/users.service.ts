@@ -284,6 +284,9 @@ export class UsersService {
     assertTimezone(body.timezone);
     return this.db.transaction().execute(async (trx) => {
       const user = this.visible(actor, await repo.findUserInScope(trx, actor, userId), 'user.update');
+      // Like any other change to a user: yourself, or a user whose role is below yours (a provider admin
+      // sees its fellow provider admins, a regional manager the higher ranks placed in its region).
+      if (user.id !== actor.userId) assertCanManage(actor, user);
       const stored = await repo.lockPreferences(trx, user.id);
       assertIfMatch(ifMatch, stored?.version ?? 0);
       const before = currentValues(stored);

@@ -405,4 +405,14 @@ describe('preferences', () => {
     expect([set.statusCode, set.json().language]).toEqual([200, 'mr']);
     expect((await api('GET', `/users/${target.id}/preferences`, adminA)).statusCode).toBe(404);
   });
+
+  it('an administrator may not set the preferences of a user it sees but does not outrank (403), and nothing changes', async () => {
+    const fellowAdmin = await userWith(ctx, 'provider_admin', { providerId: providerA });
+    const higherInRegion = await userWith(ctx, 'provider_admin', { providerId: providerB, regionId: regionX1.id });
+    for (const [who, target] of [[adminA, fellowAdmin], [managerX, higherInRegion]] as const) {
+      expect((await api('GET', `/users/${target.id}/preferences`, who)).statusCode).toBe(200);
+      expect((await api('PUT', `/users/${target.id}/preferences`, who, { language: 'mr' })).statusCode).toBe(403);
+      expect((await api('GET', `/users/${target.id}/preferences`, superAdmin)).json().language).not.toBe('mr');
+    }
+  });
 });
