@@ -108,9 +108,9 @@ const usersRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = async (ap
   app.put('/users/:user_id/preferences', {
     preHandler: app.authenticate,
     schema: {
-      tags, summary: 'Change preferences (yourself, or an administrator over a user in its scope)', security: bearer,
+      tags, summary: 'Change preferences (yourself, or an administrator over a user in its scope whose role is below its own)', security: bearer,
       params: UserParamsSchema, headers: IfMatchHeadersSchema, body: s.PreferencesBodySchema,
-      response: { 200: s.PreferencesSchema, ...problems(401, 404, 412, 422) },
+      response: { 200: s.PreferencesSchema, ...problems(401, 403, 404, 412, 422) },
     },
   }, async (request, reply) => {
     const { preferences, version } = await users.updatePreferences(
