@@ -3,7 +3,8 @@ import { mergedPageKeys, PAGE_MEMBER } from '../../db/merged-page.js';
 import type { AuditEventsTable, DB } from '../../db/types.js';
 import type { Principal } from '../../plugins/authenticate.js';
 import { decodeCursor, toPage } from '../../shared/pagination.js';
-import type { Actor } from '../rbac/rbac.scope.js';
+import { policyScope } from '../policies/policies.repository.js';
+import { agentScope, escapeLike, type Actor } from '../rbac/rbac.scope.js';
 import type { UsersService } from '../users/users.service.js';
 import { toAuditEventResponse, type AuditEvent, type AuditQuery } from './audit.schemas.js';
 
@@ -19,9 +20,15 @@ import { toAuditEventResponse, type AuditEvent, type AuditQuery } from './audit.
  */
 const AUDIT_SHORT_LIST = 1000;
 
+/** The shape of the ids our records carry: an entity id is cast to uuid only when it has it. */
+const UUID_TEXT = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+
 /**
  * Reading the audit trail. super_admin sees all of it; a provider_admin or
- * regional_manager sees the events about, or done by, users in its scope.
+ * regional_manager sees the events about users in its scope, and the events
+ * done by them about records it may see itself (reach): an agent linked to
+ * two insurers acts for both, and one insurer's admin must not read the
+ * other's policies (their sums, premiums and customers) in the trail.
  * (Route permission audit.read keeps everyone else out.)
  */
 export class AuditService {
@@ -47,7 +54,7 @@ export class AuditService {
       // A short scope (a district's staff and agents) is read user by user: each one's latest events by it
       // and about it, merged. Tested against a subquery, the whole trail was walked to find a quiet district's few.
       const arm = (owner: RawBuilder<SqlBool>) => filtered(this.db.selectFrom('audit_events').select('audit_events.seq').where(owner));
-      const perUser = sql`(${arm(sql<SqlBool>`audit_events.actor_id = ${PAGE_MEMBER}`)})
+      const perUser = sql`(${arm(sql<SqlBool>`audit_events.actor_id = ${PAGE_MEMBER} AND ${reach(actor)}`)})
         UNION ALL (${arm(sql<SqlBool>`audit_events.entity_type = 'user' AND audit_events.entity_id = ${PAGE_MEMBER}::text`)})`;
       const keys = mergedPageKeys({ members, perMember: perUser, keys: ['seq'], direction: 'desc', take: limit + 1, distinct: true });
       rows = await this.db.selectFrom('audit_events').innerJoin(keys.as('page'), 'page.seq', 'audit_events.seq').selectAll('audit_events')
@@ -62,6 +69,34 @@ export class AuditService {
   private scope(actor: Actor) {
     const ids = this.users.idsInScope(actor);
     return sql<SqlBool>`((audit_events.entity_type = 'user' AND audit_events.entity_id IN (SELECT id::text FROM ${ids} AS scoped(id)))
-      OR audit_events.actor_id IN ${ids})`;
+      OR (audit_events.actor_id IN ${ids} AND ${reach(actor)}))`;
   }
+}
+
+/**
+ * Whether the record an event is about lies in the reader's own scope, for
+ * events done by users in its scope: their sign-ins and one-time codes;
+ * policies by policyScope; customers, agents and agents' documents by
+ * agentScope; a provider admin's own provider and its products; a regional
+ * manager's regions. Users are not here: an event about a user is shown when
+ * that user is in scope (the other arm). Anything else (feature flags, kinds
+ * to come) is for super_admin only.
+ */
+function reach(actor: Actor): RawBuilder<SqlBool> {
+  const id = sql`CAST(audit_events.entity_id AS uuid)`;
+  const no = sql<SqlBool>`false`;
+  const provider = actor.role === 'provider_admin' && actor.providerId ? actor.providerId : null;
+  const regions = actor.role === 'regional_manager' && actor.regionPath ? escapeLike(actor.regionPath) + '%' : null;
+  return sql<SqlBool>`CASE
+    WHEN audit_events.entity_type IN ('session', 'phone') THEN true
+    WHEN audit_events.entity_id IS NULL OR audit_events.entity_id !~ ${UUID_TEXT} THEN false
+    WHEN audit_events.entity_type = 'policy' THEN EXISTS (SELECT 1 FROM policies WHERE policies.id = ${id} AND ${policyScope(actor)})
+    WHEN audit_events.entity_type = 'customer' THEN EXISTS (SELECT 1 FROM customers c WHERE c.id = ${id} AND ${agentScope(actor, sql.ref('c.agent_id'))})
+    WHEN audit_events.entity_type = 'agent' THEN ${agentScope(actor, id)}
+    WHEN audit_events.entity_type = 'agent_document' THEN EXISTS (SELECT 1 FROM agent_documents d WHERE d.id = ${id} AND ${agentScope(actor, sql.ref('d.agent_id'))})
+    WHEN audit_events.entity_type = 'provider' THEN ${provider ? sql<SqlBool>`${id} = ${provider}::uuid` : no}
+    WHEN audit_events.entity_type = 'product' THEN ${provider ? sql<SqlBool>`EXISTS (SELECT 1 FROM products p WHERE p.id = ${id} AND p.provider_id = ${provider}::uuid)` : no}
+    WHEN audit_events.entity_type = 'region' THEN ${regions ? sql<SqlBool>`EXISTS (SELECT 1 FROM regions r WHERE r.id = ${id} AND r.path LIKE ${regions})` : no}
+    ELSE false
+  END`;
 }

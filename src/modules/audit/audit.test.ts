@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, nextPhone, type SignedIn, type TestContext } from '../../../test/helpers/app.js';
+import { createActiveAgent, createProvider, signInProviderAdmin } from '../../../test/helpers/factories-directory.js';
+import { createExampleProduct } from '../../../test/helpers/factories-policies.js';
 import { insertProvider, insertRegion, signInWith } from '../../../test/helpers/factories-users.js';
 import { hashEvent } from './audit.repository.js';
 import { verifyAuditChain } from './audit.verify.js';
@@ -94,6 +96,34 @@ describe('reading the audit trail', () => {
     const inEast = (await createUser(superAdmin, { region_id: east.id })).json().id as string;
     expect((await events(manager, `entity_id=${inSub}`)).items.map((e) => e.action)).toEqual(['user.created']);
     expect((await events(manager, `entity_id=${inEast}`)).items).toEqual([]);
+  });
+
+  it('an agent linked to two insurers acts for both: each insurer\'s admin reads in the trail only what the agent did for it', async () => {
+    const life = await createProvider(ctx, { type: 'life' });
+    const health = await createProvider(ctx, { type: 'health' });
+    const agent = await createActiveAgent(ctx, { providerIds: [life.id, health.id] });
+    const created = await ctx.app.inject({ method: 'POST', url: '/api/v1/customers', headers: agent.headers,
+      payload: { full_name: 'Shared Customer', date_of_birth: '1990-06-01', gender: 'female', phone_number: nextPhone() } });
+    expect(created.statusCode, created.body).toBe(201);
+    const customer = created.json().id as string;
+    const sell = async (providerId: string) => {
+      const response = await ctx.app.inject({ method: 'POST', url: '/api/v1/policies', headers: agent.headers, payload: {
+        product_id: await createExampleProduct(ctx, providerId), customer_id: customer, sum_assured_paise: 50_000_000, term_years: 20, premium_mode: 'annual' } });
+      expect(response.statusCode, response.body).toBe(201);
+      return response.json().id as string;
+    };
+    const [lifePolicy, healthPolicy] = [await sell(life.id), await sell(health.id)];
+    const signInAs = async (providerId: string) => signInProviderAdmin(ctx, providerId);
+    for (const [admin, own, other] of [[await signInAs(life.id), lifePolicy, healthPolicy], [await signInAs(health.id), healthPolicy, lifePolicy]] as const) {
+      const byAgent = await events(admin, `actor_id=${agent.userId}&limit=100`);
+      const policies = byAgent.items.filter((e) => e.entity_type === 'policy').map((e) => e.entity_id);
+      expect(policies).toEqual([own]);
+      expect((await events(admin, `entity_type=policy&entity_id=${other}`)).items).toEqual([]);
+      // The agent's customer is the insurer's to see (customers of its agents), and so is its creation.
+      expect(byAgent.items.some((e) => e.entity_type === 'customer' && e.entity_id === customer)).toBe(true);
+    }
+    // Both stay in the whole trail.
+    expect((await events(superAdmin, `actor_id=${agent.userId}&entity_type=policy`)).items.map((e) => e.entity_id).sort()).toEqual([lifePolicy, healthPolicy].sort());
   });
 
   it('agents and policyholders are refused with 403', async () => {

@@ -28,6 +28,8 @@ let districtManager: SignedIn;
 let regionManager: SignedIn;
 let otherSenior: AgentFixture;
 let otherManager: SignedIn;
+/** A policy sold elsewhere (by otherSenior): in the provider admin's scope, in no regional manager's. */
+let outsidePolicy: string;
 
 type Who = { headers: Record<string, string> };
 const get = (who: Who, url: string) => ctx.app.inject({ method: 'GET', url: `/api/v1${url}`, headers: who.headers });
@@ -79,7 +81,7 @@ beforeAll(async () => {
   const otherJunior = await createActiveAgent(ctx, { providerIds: [provider.id], regionId: elsewhere.id, managerAgentId: otherSenior.agentId });
   for (const seller of [otherSenior, otherJunior]) {
     const customer = await createCustomer(ctx, seller.agentId);
-    await insertPolicy(ctx, { productId: product, providerId: provider.id, customerId: customer.id, agentId: seller.agentId, createdBy: seller.userId });
+    outsidePolicy = await insertPolicy(ctx, { productId: product, providerId: provider.id, customerId: customer.id, agentId: seller.agentId, createdBy: seller.userId });
   }
   otherManager = await signInRegionalManager(ctx, elsewhere.id);
 }, 60_000);
@@ -167,9 +169,12 @@ describe('users and the audit trail over a regional manager\'s or provider admin
     const [a, b] = [team[1]!.userId, team[2]!.userId];
     await append(a, 'user', b); // by one member about another: listed once
     await append(outsider, 'user', a); // about a member
-    await append(b, 'policy', book[0]!.id); // by a member
+    await append(b, 'policy', book[0]!.id); // by a member, about a policy in scope
+    await append(b, 'policy', outsidePolicy); // by a member, about a policy only a provider admin's scope holds
+    await append(b, 'user', outsider); // by a member, about a user out of scope: no one's but super_admin's
     await append(outsider, 'user', outsider); // neither
     await append(largeUsers[5]!, 'user', largeUsers[900]!);
+    await append(largeUsers[5]!, 'policy', outsidePolicy); // read by the trail's walk, not a short list: out of reach there too
     await append(outsider, 'user', largeUsers[17]!);
   }, 60_000);
 
@@ -211,11 +216,17 @@ describe('users and the audit trail over a regional manager\'s or provider admin
     expect((await walk(districtManager, '/users/search', '&role=senior_agent')).map((u) => u.id)).toEqual([lead.userId]);
   });
 
-  it.each(managers)('%s reads the events by and about its users, each once, newest first', async (_, who, path) => {
+  it.each(managers)('%s reads the events about its users, and those by them about policies in its scope, each once, newest first', async (_, who, path) => {
     // The trail shows events of deleted users too: the scope here is every user, whatever the status.
-    const inScope = new Set(await usersOf(path(), who().userId, 'created_at', 'desc', true));
+    const scope = path();
+    const inScope = new Set(await usersOf(scope, who().userId, 'created_at', 'desc', true));
+    const policies = 'region' in scope
+      ? sql`SELECT p.id::text FROM policies p JOIN agents a ON a.id = p.agent_id JOIN regions r ON r.id = a.region_id WHERE r.path LIKE ${scope.region + '%'}`
+      : sql`SELECT p.id::text FROM policies p WHERE p.provider_id = ${scope.provider}`;
     const { rows } = await sql<{ id: string }>`
-      SELECT id FROM audit_events WHERE action = 'test.scoped' AND (actor_id = ANY(${[...inScope]}::uuid[]) OR (entity_type = 'user' AND entity_id = ANY(${[...inScope]}::text[])))
+      SELECT id FROM audit_events WHERE action = 'test.scoped' AND (
+        (entity_type = 'user' AND entity_id = ANY(${[...inScope]}::text[]))
+        OR (actor_id = ANY(${[...inScope]}::uuid[]) AND entity_type = 'policy' AND entity_id IN (${policies})))
       ORDER BY seq DESC`.execute(ctx.database.db);
     expect(rows.length).toBeGreaterThan(0);
     expect((await walk(who(), '/audit-events', '&action=test.scoped', 2)).map((e) => e.id)).toEqual(rows.map((r) => r.id));
