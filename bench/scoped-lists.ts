@@ -6,7 +6,7 @@
  * scope's condition alone would (the walk), median of 40 calls in process,
  * through the API's own database layer (postgres.js, prepared statements).
  *
- *   npm run bench:scopes                # a fresh bima_bench_* database, full sizes, dropped after
+ *   npm run bench:scopes                # a fresh bima_bench_* database, full sizes and a 500,000-event trail, dropped after
  *   npm run bench:scopes -- --db URL    # an existing bench database (npm run bench -- --keep-db)
  *
  * The walk of the policy list leaves out the JSON rendering the API's own
@@ -41,6 +41,7 @@ try {
   await migrateToLatest(db);
   if (created) {
     await seedDatabase(url, { users: 100_000, agents: 10_000, customers: 50_000, policies: 200_000 }, await hashPassword(BENCH_PASSWORD));
+    await seedAuditTrail(db);
   }
   const paths = [...(await carveDistricts(db)), 'IN/MH/', 'IN/'];
   const manager = (await db.selectFrom('users').select('id').where('role', '=', 'regional_manager').executeTakeFirstOrThrow()).id;
@@ -51,6 +52,22 @@ try {
 } finally {
   await database.close();
   if (created) await infra.dropDatabase(values['admin-url'], created);
+}
+
+/**
+ * A trail of 500,000 events over 300 days: 250,000 by agents about their
+ * policies (the reader's reach is asked of these) and 250,000 about users.
+ * Written directly, outside the hash chain: only the reading is measured.
+ */
+async function seedAuditTrail(kdb: Kysely<DB>): Promise<void> {
+  const started = performance.now();
+  await sql`INSERT INTO audit_events (seq, id, occurred_at, actor_id, actor_role, action, entity_type, entity_id, changes, prev_hash, hash)
+    SELECT 1000000 + row_number() OVER (), gen_random_uuid(), now() - random() * interval '300 days', a.user_id, 'junior_agent', 'policy.updated', 'policy', p.id::text, '{}'::jsonb, '', ''
+    FROM policies p JOIN agents a ON a.id = p.agent_id CROSS JOIN generate_series(1, 2) LIMIT 250000`.execute(kdb);
+  await sql`INSERT INTO audit_events (seq, id, occurred_at, actor_id, actor_role, action, entity_type, entity_id, changes, prev_hash, hash)
+    SELECT 2000000 + row_number() OVER (), gen_random_uuid(), now() - random() * interval '300 days', null, null, 'user.updated', 'user', u.id::text, '{}'::jsonb, '', ''
+    FROM users u CROSS JOIN generate_series(1, 3) LIMIT 250000`.execute(kdb);
+  console.log(`audit trail: 500,000 events in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
 /** Districts under Maharashtra, each taking agents from the state itself (so they stay in its subtree). */
