@@ -10,12 +10,12 @@ import { toAuditEventResponse, type AuditEvent, type AuditQuery } from './audit.
 /**
  * A scope of at most this many users reads the trail user by user (two index
  * ranges each); a larger one walks the trail newest first, testing each event
- * against the scope's users. The merge's cost follows the scope: 0.8-3.5 ms
+ * against the scope's users. The merge's cost follows the scope: 0.8-4.1 ms
  * a page up to 300 users (`npm run bench:scopes`, on a trail of 500,000
- * events spread over 100,000 users). The walk's follows the trail over the
- * scope's share of it: 57 ms for a district of 4 users there, 1.5 at 300
- * users, and the whole trail when the scope's events are rare among others.
- * So the bound favours the merge's bounded cost.
+ * events). The walk's follows the trail over the scope's share of it: 43 ms
+ * for a district of 4 users there, 8.4 at 300 users, and the whole trail
+ * when the scope's events are rare among others. So the bound favours the
+ * merge's bounded cost.
  */
 const AUDIT_SHORT_LIST = 1000;
 
