@@ -3,7 +3,8 @@ import { mergedPageKeys, PAGE_MEMBER } from '../../db/merged-page.js';
 import type { AuditEventsTable, DB } from '../../db/types.js';
 import type { Principal } from '../../plugins/authenticate.js';
 import { decodeCursor, toPage } from '../../shared/pagination.js';
-import { escapeLike, type Actor } from '../rbac/rbac.scope.js';
+import { policyScope } from '../policies/policies.repository.js';
+import { agentScope, escapeLike, type Actor } from '../rbac/rbac.scope.js';
 import type { UsersService } from '../users/users.service.js';
 import { toAuditEventResponse, type AuditEvent, type AuditQuery } from './audit.schemas.js';
 
@@ -96,39 +97,29 @@ export class AuditService {
 /**
  * Whether the record an event is about lies in the reader's own scope, for
  * events done by users in its scope: their sign-ins and one-time codes;
- * policies (a provider admin's provider's; a regional manager's agents'),
- * customers, agents and agents' documents (of agents in its scope); a
- * provider admin's provider and its products; a regional manager's regions.
- * Users are not here: an event about a user is shown when that user is in
- * scope (the other arm). Anything else (feature flags, kinds to come) is for
- * super_admin only.
- *
- * Each test goes from the record to the reader by keys (the record, its
- * agent, the agent's region or appointment): a few index lookups per event
- * asked, about 6 µs on the bench's data, so the short scopes' read asks it
- * of merged candidates only (shortScopePage).
+ * policies by policyScope; customers, agents and agents' documents by
+ * agentScope; a provider admin's provider and its products; a regional
+ * manager's regions. Users are not here: an event about a user is shown when
+ * that user is in scope (the other arm). Anything else (feature flags, kinds
+ * to come) is for super_admin only. A few index lookups per event asked,
+ * about 6 µs on the bench's data, so the short scopes' read asks it of
+ * merged candidates only (shortScopePage).
  */
 function reach(actor: Actor): RawBuilder<SqlBool> {
   const id = sql`CAST(audit_events.entity_id AS uuid)`;
+  const no = sql<SqlBool>`false`;
   const provider = actor.role === 'provider_admin' && actor.providerId ? actor.providerId : null;
-  const subtree = actor.role === 'regional_manager' && actor.regionPath ? escapeLike(actor.regionPath) + '%' : null;
-  const agentInScope = (agentId: RawBuilder<unknown> | ReturnType<typeof sql.ref>) =>
-    provider ? sql<SqlBool>`EXISTS (SELECT 1 FROM agent_providers ap WHERE ap.agent_id = ${agentId} AND ap.provider_id = ${provider}::uuid)`
-    : subtree ? sql<SqlBool>`EXISTS (SELECT 1 FROM agents a JOIN regions r ON r.id = a.region_id WHERE a.id = ${agentId} AND r.path LIKE ${subtree})`
-    : sql<SqlBool>`false`;
-  const policy = provider
-    ? sql<SqlBool>`EXISTS (SELECT 1 FROM policies p WHERE p.id = ${id} AND p.provider_id = ${provider}::uuid)`
-    : sql<SqlBool>`EXISTS (SELECT 1 FROM policies p WHERE p.id = ${id} AND ${agentInScope(sql.ref('p.agent_id'))})`;
+  const regions = actor.role === 'regional_manager' && actor.regionPath ? escapeLike(actor.regionPath) + '%' : null;
   return sql<SqlBool>`CASE
     WHEN audit_events.entity_type IN ('session', 'phone') THEN true
     WHEN audit_events.entity_id IS NULL OR audit_events.entity_id !~ ${UUID_TEXT} THEN false
-    WHEN audit_events.entity_type = 'policy' THEN ${policy}
-    WHEN audit_events.entity_type = 'customer' THEN EXISTS (SELECT 1 FROM customers c WHERE c.id = ${id} AND ${agentInScope(sql.ref('c.agent_id'))})
-    WHEN audit_events.entity_type = 'agent' THEN ${agentInScope(id)}
-    WHEN audit_events.entity_type = 'agent_document' THEN EXISTS (SELECT 1 FROM agent_documents d WHERE d.id = ${id} AND ${agentInScope(sql.ref('d.agent_id'))})
-    WHEN audit_events.entity_type = 'provider' THEN ${provider ? sql<SqlBool>`${id} = ${provider}::uuid` : sql<SqlBool>`false`}
-    WHEN audit_events.entity_type = 'product' THEN ${provider ? sql<SqlBool>`EXISTS (SELECT 1 FROM products p WHERE p.id = ${id} AND p.provider_id = ${provider}::uuid)` : sql<SqlBool>`false`}
-    WHEN audit_events.entity_type = 'region' THEN ${subtree ? sql<SqlBool>`EXISTS (SELECT 1 FROM regions r WHERE r.id = ${id} AND r.path LIKE ${subtree})` : sql<SqlBool>`false`}
+    WHEN audit_events.entity_type = 'policy' THEN EXISTS (SELECT 1 FROM policies WHERE policies.id = ${id} AND ${policyScope(actor)})
+    WHEN audit_events.entity_type = 'customer' THEN EXISTS (SELECT 1 FROM customers c WHERE c.id = ${id} AND ${agentScope(actor, sql.ref('c.agent_id'))})
+    WHEN audit_events.entity_type = 'agent' THEN ${agentScope(actor, id)}
+    WHEN audit_events.entity_type = 'agent_document' THEN EXISTS (SELECT 1 FROM agent_documents d WHERE d.id = ${id} AND ${agentScope(actor, sql.ref('d.agent_id'))})
+    WHEN audit_events.entity_type = 'provider' THEN ${provider ? sql<SqlBool>`${id} = ${provider}::uuid` : no}
+    WHEN audit_events.entity_type = 'product' THEN ${provider ? sql<SqlBool>`EXISTS (SELECT 1 FROM products p WHERE p.id = ${id} AND p.provider_id = ${provider}::uuid)` : no}
+    WHEN audit_events.entity_type = 'region' THEN ${regions ? sql<SqlBool>`EXISTS (SELECT 1 FROM regions r WHERE r.id = ${id} AND r.path LIKE ${regions})` : no}
     ELSE false
   END`;
 }
