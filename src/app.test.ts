@@ -106,6 +106,24 @@ describe('operations endpoints', () => {
     expect(metrics.body).toContain('db_queries_in_flight');
   });
 
+  it('/metrics answers only its bearer token when METRICS_TOKEN is set', async () => {
+    const token = 'm'.repeat(40);
+    const guarded = await buildTestApp({ env: { METRICS_TOKEN: token } });
+    try {
+      for (const authorization of [undefined, 'Bearer wrong', `Bearer ${token}x`, token, `Basic ${token}`]) {
+        const refused = await guarded.app.inject({ method: 'GET', url: '/metrics', headers: authorization ? { authorization } : {} });
+        expect(refused.statusCode, String(authorization)).toBe(401);
+        expect(refused.headers['www-authenticate']).toBe('Bearer realm="metrics"');
+        expect(refused.body).not.toContain('http_request_duration_seconds');
+      }
+      const allowed = await guarded.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${token}` } });
+      expect(allowed.statusCode).toBe(200);
+      expect(allowed.body).toContain('http_request_duration_seconds');
+    } finally {
+      await guarded.close();
+    }
+  });
+
   it('/openapi.json is OpenAPI 3.1 and every operation declares responses; authenticated ones declare bearer security', async () => {
     const doc = (await ctx.app.inject({ method: 'GET', url: '/openapi.json' })).json();
     expect(doc.openapi).toBe('3.1.0');

@@ -105,7 +105,7 @@ export async function buildApp(config: Config, infra: Infrastructure) {
   await app.register(admission, { perTurn: config.ADMISSION_PER_TURN });
   await app.register(errorHandler);
   await app.register(securityHeaders, { corsOrigins: config.corsOrigins });
-  await app.register(metrics, { database: infra.database, kv: infra.kv });
+  await app.register(metrics, { database: infra.database, kv: infra.kv, token: config.METRICS_TOKEN });
   await app.register(rateLimit, {
     max: config.RATE_LIMIT_MAX,
     authMax: config.AUTH_RATE_LIMIT_MAX,

@@ -69,6 +69,10 @@ export const EnvSchema = Type.Object({
   }),
   TRUSTED_PROXIES: Type.String({ description: 'Comma-separated addresses or CIDRs whose X-Forwarded-* headers are believed.', default: '' }),
   DOCS_ENABLED: Type.Boolean({ description: 'Serve /docs and /openapi.json.', default: true }),
+  METRICS_TOKEN: Type.Optional(Type.String({
+    description: 'When set, /metrics answers only Authorization: Bearer <this token> (401 otherwise); unset, it answers anyone who reaches it, so keep it off the internet (deploy/Caddyfile blocks it).',
+    minLength: 32,
+  })),
   ALERT_WEBHOOK_URL: Type.Optional(Type.String({ description: 'Where security alerts are posted (HMAC-signed); unset: alerts go to the log.', pattern: '^https?://.+' })),
   ALERT_WEBHOOK_SECRET: Type.Optional(Type.String({ description: 'HMAC-SHA256 key for alert webhook signatures.', minLength: 16 })),
   WEB_CONCURRENCY: int('Worker processes (Node cluster).', 1, 1, 64),

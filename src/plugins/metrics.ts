@@ -1,7 +1,9 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Database } from '../db/database.js';
+import { AppError } from '../shared/errors.js';
 import type { KeyValueStore } from '../shared/kv-store.js';
 
 declare module 'fastify' {
@@ -32,6 +34,14 @@ export function statementKind(sql: string): string {
 export interface MetricsOptions {
   database: Database;
   kv: KeyValueStore;
+  /** METRICS_TOKEN: when set, /metrics wants it as a bearer token. */
+  token?: string;
+}
+
+/** Compares digests, so neither the token's length nor its first differing byte shows in the time taken. */
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(header ?? ''), digest(`Bearer ${token}`));
 }
 
 export default fp(
@@ -84,9 +94,12 @@ export default fp(
       const route = request.routeOptions.url ?? 'unmatched';
       duration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
     });
-    app.get('/metrics', { schema: { hide: true }, config: { rateLimit: false }, logLevel: 'warn' }, async (_request, reply) =>
-      reply.type(registry.contentType).send(await registry.metrics()),
-    );
+    app.get('/metrics', { schema: { hide: true }, config: { rateLimit: false }, logLevel: 'warn' }, async (request, reply) => {
+      if (opts.token !== undefined && !bearerMatches(request.headers.authorization, opts.token)) {
+        throw new AppError('UNAUTHENTICATED', 401, 'Send the metrics token as Authorization: Bearer.', { headers: { 'www-authenticate': 'Bearer realm="metrics"' } });
+      }
+      return reply.type(registry.contentType).send(await registry.metrics());
+    });
   },
   { name: 'metrics' },
 );
